@@ -1,0 +1,48 @@
+/**
+ * The undici dispatcher every attempt goes through. Its DNS lookup refuses addresses the policy
+ * does not allow, so the check applies to the address actually connected to: a public name that
+ * resolves to 10.0.0.5 is refused as surely as http://10.0.0.5/ is. Redirects are never
+ * followed (undici's request() has no redirect handling unless an interceptor adds it).
+ */
+import dns from 'node:dns';
+import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
+import { Agent } from 'undici';
+import { isAllowedAddress, type AddressPolicy } from '../src/net/address-policy';
+
+export class BlockedAddressError extends Error {
+  readonly code = 'HOOKFLOW_ADDRESS_BLOCKED';
+  constructor(
+    readonly hostname: string,
+    readonly address: string,
+  ) {
+    super(`${hostname} resolves to ${address}, which is not a public address (HOOKFLOW_ALLOW_PRIVATE_NETWORKS, HOOKFLOW_ALLOWED_CIDRS)`);
+  }
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+export function guardedLookup(policy: AddressPolicy) {
+  return (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '');
+      const allowed = addresses.filter((a) => isAllowedAddress(policy, a.address));
+      if (allowed.length === 0) return callback(new BlockedAddressError(hostname, addresses[0]?.address ?? '?'), '');
+      if ((options as LookupAllOptions).all) return callback(null, allowed);
+      callback(null, allowed[0].address, allowed[0].family);
+    });
+  };
+}
+
+export interface HttpClientOptions {
+  policy: AddressPolicy;
+  /** Open connections per origin. */
+  connectionsPerOrigin?: number;
+}
+
+export function createHttpClient(options: HttpClientOptions): Agent {
+  return new Agent({
+    connect: { lookup: guardedLookup(options.policy), timeout: 10_000 },
+    connections: options.connectionsPerOrigin ?? 64,
+    keepAliveTimeout: 4_000,
+  });
+}

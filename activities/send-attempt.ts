@@ -1,0 +1,136 @@
+/**
+ * One HTTP attempt of one webhook. Never throws for what the receiver does: every answer, error
+ * and timeout becomes a SendAttemptResult that the workflow judges. The whole attempt (connect,
+ * headers, body) is bounded by the webhook's timeout, and the response body is read only up to
+ * a cap, so neither a hanging nor an endless receiver can hold a worker slot.
+ */
+import net from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { request, type Dispatcher } from 'undici';
+import type { SendErrorCode } from '../src/delivery/classify';
+import { isAllowedAddress, type AddressPolicy } from '../src/net/address-policy';
+import type { SendAttemptInput, SendAttemptResult } from '../src/temporal/definitions';
+import { USER_AGENT } from '../src/version';
+
+/** Bytes of the response body kept in the attempt record (the rest of what was read is dropped). */
+export const RESPONSE_SNIPPET_BYTES = 2048;
+const MAX_RESPONSE_HEADERS = 64;
+const MAX_HEADER_VALUE = 1024;
+
+export interface SendDeps {
+  dispatcher: Dispatcher;
+  policy: AddressPolicy;
+  /** HOOKFLOW_MAX_RESPONSE_BYTES */
+  maxResponseBytes: number;
+}
+
+export function outboundHeaders(input: SendAttemptInput, nowMs: number): Record<string, string> {
+  const timestamp = Math.floor(nowMs / 1000);
+  const headers: Record<string, string> = {
+    'user-agent': USER_AGENT,
+    ...input.request.headers,
+    'webhook-id': input.id,
+    'webhook-timestamp': String(timestamp),
+  };
+  if (input.signingSecret) {
+    headers['webhook-signature'] = new Webhook(input.signingSecret).sign(
+      input.id,
+      new Date(timestamp * 1000),
+      input.request.body ?? '',
+    );
+  }
+  return headers;
+}
+
+export async function sendAttempt(deps: SendDeps, input: SendAttemptInput, cancel?: AbortSignal): Promise<SendAttemptResult> {
+  const startedAtMs = Date.now();
+  const done = (fields: Partial<SendAttemptResult>): SendAttemptResult => ({
+    startedAtMs,
+    durationMs: Date.now() - startedAtMs,
+    ...fields,
+  });
+
+  const literal = literalAddress(input.request.url);
+  if (literal && !isAllowedAddress(deps.policy, literal)) {
+    return done({ errorCode: 'blocked', errorMessage: `${literal} is not a public address (HOOKFLOW_ALLOW_PRIVATE_NETWORKS, HOOKFLOW_ALLOWED_CIDRS)` });
+  }
+
+  const timeout = AbortSignal.timeout(input.timeoutMs);
+  const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
+  let statusCode: number | undefined;
+  let responseHeaders: Record<string, string> | undefined;
+  try {
+    const response = await request(input.request.url, {
+      method: input.request.method as Dispatcher.HttpMethod,
+      headers: outboundHeaders(input, startedAtMs),
+      body: input.request.body,
+      dispatcher: deps.dispatcher,
+      signal,
+      headersTimeout: input.timeoutMs,
+      bodyTimeout: input.timeoutMs,
+    });
+    statusCode = response.statusCode;
+    responseHeaders = flattenHeaders(response.headers);
+    const snippet = await readCapped(response.body, deps.maxResponseBytes);
+    return done({ statusCode, responseHeaders, responseBodySnippet: snippet });
+  } catch (err) {
+    if (cancel?.aborted) throw err;
+    const { code, message } = describeError(err, timeout.aborted, input.timeoutMs);
+    // The receiver already gave its status: that is its answer, even if the body never ended.
+    if (statusCode !== undefined) return done({ statusCode, responseHeaders, responseBodySnippet: `[response body not read: ${message}]` });
+    return done({ errorCode: code, errorMessage: message });
+  }
+}
+
+function literalAddress(url: string): string | undefined {
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+  return net.isIP(host) ? host : undefined;
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers).slice(0, MAX_RESPONSE_HEADERS)) {
+    if (value === undefined) continue;
+    const joined = Array.isArray(value) ? value.join(', ') : value;
+    out[name.toLowerCase()] = joined.length > MAX_HEADER_VALUE ? joined.slice(0, MAX_HEADER_VALUE) : joined;
+  }
+  return out;
+}
+
+/** Reads at most `cap` bytes, then drops the connection rather than draining a huge body. */
+async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    if (size + buf.length > cap) {
+      chunks.push(buf.subarray(0, cap - size));
+      size = cap;
+      truncated = true;
+      break;
+    }
+    chunks.push(buf);
+    size += buf.length;
+  }
+  if (truncated) body.destroy();
+  const all = Buffer.concat(chunks);
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(all.subarray(0, RESPONSE_SNIPPET_BYTES));
+  return all.length > RESPONSE_SNIPPET_BYTES || truncated ? `${text}…` : text;
+}
+
+function describeError(err: unknown, timedOut: boolean, timeoutMs: number): { code: SendErrorCode; message: string } {
+  const e = err as { code?: string; message?: string; name?: string; cause?: { code?: string } };
+  const code = e?.code ?? e?.cause?.code;
+  if (code === 'HOOKFLOW_ADDRESS_BLOCKED') return { code: 'blocked', message: String(e.message) };
+  if (
+    timedOut ||
+    e?.name === 'TimeoutError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
+    return { code: 'timeout', message: `no complete answer within ${timeoutMs} ms` };
+  }
+  return { code: 'network', message: code ? `${code}: ${e.message ?? ''}`.trim() : String(e?.message ?? err) };
+}

@@ -1,0 +1,29 @@
+/** /v1/webhooks: trigger, read, cancel and retry webhooks, each a call into the client SDK. */
+import type { FastifyInstance } from 'fastify';
+import type { Hookflow } from '../../client/hookflow';
+import { WebhookNotFoundError } from '../../errors';
+
+const ID = /^wh_[0-9a-f]{32}$/;
+
+export function webhookRoutes(app: FastifyInstance, hookflow: Hookflow): void {
+  const checkId = (id: string): string => {
+    if (!ID.test(id)) throw new WebhookNotFoundError(id);
+    return id;
+  };
+
+  app.post('/v1/webhooks', async (request, reply) => {
+    const { id, created } = await hookflow.send(request.body as never);
+    if (created) return reply.code(202).send({ id, status: 'pending' });
+    const { status } = await hookflow.status(id);
+    return reply.code(200).send({ id, status });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/webhooks/:id', async (request) => hookflow.status(checkId(request.params.id)));
+
+  app.post<{ Params: { id: string } }>('/v1/webhooks/:id/cancel', async (request) => hookflow.cancel(checkId(request.params.id)));
+
+  app.post<{ Params: { id: string } }>('/v1/webhooks/:id/retry', async (request, reply) => {
+    const { id } = await hookflow.retry(checkId(request.params.id));
+    return reply.code(202).send({ id, status: 'pending' });
+  });
+}

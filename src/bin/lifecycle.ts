@@ -1,0 +1,42 @@
+/**
+ * Entry-point plumbing: `main(run)` runs a role, stops it cleanly on SIGINT/SIGTERM (a second
+ * signal forces the exit), and exits non-zero with the error's message if starting fails.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import pino from 'pino';
+
+export const logger = pino({ level: process.env.HOOKFLOW_LOG_LEVEL ?? 'info', base: { service: 'hookflow' } });
+
+/** `run` starts the role and returns the function that stops it. */
+export function main(run: () => Promise<() => Promise<void>>): void {
+  // Hookflow orders its own shutdown (API, then worker, then the embedded server), so the
+  // Temporal runtime must not react to the signals on its own.
+  // The SDK's own INFO lines (bundling, state changes) are noise in normal operation.
+  const verbose = ['debug', 'trace'].includes(logger.level);
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN') });
+  let stopping = false;
+  run()
+    .then((stop) => {
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stopping) {
+          logger.warn({ signal }, 'second signal: exiting now');
+          process.exit(130);
+        }
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    })
+    .catch((err: unknown) => {
+      logger.fatal({ err }, (err as Error).message);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,52 @@
+/**
+ * The two roles Hookflow runs, alone (`npm run worker`, `npm run api`) or together (`npm start`).
+ */
+import type { Config } from '../config';
+import { buildApi } from '../api/server';
+import { Hookflow } from '../client/hookflow';
+import { AesGcmCodec, parseEncryptionKey } from '../temporal/codec';
+import { createHookflowWorker } from '../worker/create-worker';
+
+export interface Role {
+  /** Resolves when the role has stopped (after stop(), or if it fails). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startWorkerRole(config: Config, encryptionKey: string): Promise<Role> {
+  const { worker, run } = await createHookflowWorker({ config, encryptionKey });
+  const done = run();
+  return {
+    done,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+export async function startApiRole(config: Config, encryptionKey: string, apiKeys: string[]): Promise<Role & { url: string }> {
+  const hookflow = await Hookflow.connect({ config, encryptionKey });
+  const app = buildApi({
+    hookflow,
+    apiKeys,
+    codec: new AesGcmCodec(parseEncryptionKey(encryptionKey)),
+    uiOrigins: config.uiOrigins ?? [`http://localhost:${config.devUiPort}`, `http://127.0.0.1:${config.devUiPort}`],
+    maxBodyBytes: config.maxBodyBytes,
+    logLevel: config.logLevel,
+  });
+  await app.listen({ port: config.port, host: config.host });
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
+    done,
+    async stop() {
+      await app.close();
+      await hookflow.close();
+      resolveDone();
+    },
+  };
+}

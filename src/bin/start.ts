@@ -1,0 +1,88 @@
+/**
+ * `npm start`: Hookflow on its embedded default — a Temporal dev server persisting to SQLite in
+ * the data dir, the worker and the API in this process. With TEMPORAL_ADDRESS set it starts no
+ * server and connects there.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config';
+import { resolveApiKeys, resolveEncryptionKey } from '../data-dir';
+import { resolveTemporalCli, startDevServer, type DevServer } from '../dev/temporal-dev-server';
+import { logger, main } from './lifecycle';
+import { startApiRole, startWorkerRole } from './roles';
+
+/** A dev server left running by a Hookflow that was killed (SIGKILL) is stopped before starting anew. */
+async function stopOrphan(pidFile: string): Promise<void> {
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  fs.rmSync(pidFile);
+  let cmdline = '';
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return; // not running (or not Linux: nothing we can safely check)
+  }
+  if (!cmdline.includes('start-dev')) return;
+  logger.warn({ pid }, 'stopping the Temporal dev server left by an earlier run');
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+main(async () => {
+  const config = loadConfig();
+  const encryptionKey = resolveEncryptionKey(config, { generate: true });
+  const apiKeys = resolveApiKeys(config, { generate: true });
+
+  let server: DevServer | undefined;
+  let temporalAddress = config.temporalAddress;
+  const pidFile = path.join(config.dataDir, 'temporal.pid');
+  if (!temporalAddress) {
+    await stopOrphan(pidFile);
+    server = await startDevServer({
+      cliPath: resolveTemporalCli(config.temporalCliPath),
+      dbFile: path.join(config.dataDir, 'temporal.db'),
+      port: config.devTemporalPort,
+      uiPort: config.devUiPort,
+      namespace: config.temporalNamespace,
+      codecEndpoint: `http://localhost:${config.port}/codec`,
+      // WAL lets readers and the writer work at once; synchronous stays at its durable default.
+      sqlitePragmas: ['journal_mode=WAL'],
+      logFile: path.join(config.dataDir, 'temporal.log'),
+    });
+    fs.writeFileSync(pidFile, String(server.process.pid));
+    temporalAddress = server.address;
+  }
+  const effective = { ...config, temporalAddress };
+  const worker = await startWorkerRole(effective, encryptionKey);
+  const api = await startApiRole(effective, encryptionKey, apiKeys);
+
+  const stop = async (): Promise<void> => {
+    await api.stop();
+    await worker.stop();
+    await server?.stop();
+    fs.rmSync(pidFile, { force: true });
+  };
+  worker.done.catch(async (err: unknown) => {
+    logger.fatal({ err }, 'worker failed');
+    await api.stop().catch(() => undefined);
+    await server?.stop();
+    process.exit(1);
+  });
+
+  process.stdout.write(
+    [
+      '',
+      'Hookflow is running.',
+      `  API        ${api.url}`,
+      `  API key    ${apiKeys[0]}${config.apiKeys ? '' : `   (kept in ${path.join(config.dataDir, 'api-key')})`}`,
+      server?.uiUrl ? `  Web UI     ${server.uiUrl}` : `  Temporal   ${temporalAddress} (namespace ${config.temporalNamespace})`,
+      '',
+      `  curl -X POST ${api.url}/v1/webhooks -H 'Authorization: Bearer ${apiKeys[0]}' \\`,
+      `       -H 'Content-Type: application/json' -d '{"url":"https://example.com/hook","body":{"hello":"world"}}'`,
+      '',
+      'Ctrl-C stops everything; pending deliveries resume at the next start.',
+      '',
+    ].join('\n'),
+  );
+  return stop;
+});

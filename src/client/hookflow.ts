@@ -1,0 +1,174 @@
+/**
+ * The client SDK: a thin layer over the Temporal client. `send` validates with the shared schema
+ * and starts one delivery workflow; the other calls read or steer that workflow. The HTTP API is
+ * built on this class.
+ */
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { loadConfig, type Config } from '../config';
+import { resolveEncryptionKey } from '../data-dir';
+import { WebhookConflictError, WebhookNotFoundError } from '../errors';
+import { hookflowDataConverter } from '../temporal/connect';
+import {
+  SEARCH_ATTRIBUTES,
+  stateQuery,
+  webhookWorkflowId,
+  type DeliveryInput,
+  type WebhookState,
+} from '../temporal/definitions';
+import { prepareDelivery } from '../webhook/prepare';
+import { summarise } from '../webhook/redact';
+import { parseWebhook, type WebhookInput } from '../webhook/schema';
+import type { deliverWebhook } from '../../workflows/deliver-webhook';
+
+/** Attempts carried into a manual retry, so its record shows what came before. */
+const CARRIED_ATTEMPTS_ON_RETRY = 50;
+
+export interface HookflowOptions {
+  /** Temporal frontend. @default TEMPORAL_ADDRESS, else `localhost:<HOOKFLOW_DEV_TEMPORAL_PORT>` */
+  address?: string;
+  /** @default TEMPORAL_NAMESPACE (`default`) */
+  namespace?: string;
+  /** Base64 AES-256 key shared with the worker. @default HOOKFLOW_ENCRYPTION_KEY, else the data dir's key */
+  encryptionKey?: string;
+  /** Use an existing Temporal client (its data converter must hold Hookflow's codec). */
+  client?: Client;
+  /** Settings; @default loadConfig(process.env) */
+  config?: Config;
+}
+
+export interface SendResult {
+  id: string;
+  /** false when an earlier send with the same idempotency key already created this webhook. */
+  created: boolean;
+}
+
+export class Hookflow {
+  private constructor(
+    readonly client: Client,
+    private readonly config: Config,
+    private readonly ownsConnection: boolean,
+  ) {}
+
+  static async connect(options: HookflowOptions = {}): Promise<Hookflow> {
+    const config = options.config ?? loadConfig();
+    if (options.client) return new Hookflow(options.client, config, false);
+    const connection = await Connection.connect({
+      address: options.address ?? config.temporalAddress ?? `localhost:${config.devTemporalPort}`,
+    });
+    const client = new Client({
+      connection,
+      namespace: options.namespace ?? config.temporalNamespace,
+      dataConverter: hookflowDataConverter(options.encryptionKey ?? resolveEncryptionKey(config)),
+    });
+    return new Hookflow(client, config, true);
+  }
+
+  /** Validates and starts a webhook. Throws InvalidWebhookError, naming each bad field, before starting anything. */
+  async send(webhook: WebhookInput): Promise<SendResult> {
+    const parsed = parseWebhook(webhook, { maxBodyBytes: this.config.maxBodyBytes });
+    const input = prepareDelivery(parsed, { maxRetryAfterMs: this.config.maxRetryAfterMs, sendActivity: this.config.sendActivity });
+    try {
+      await this.start(input, 'REJECT_DUPLICATE');
+      return { id: input.id, created: true };
+    } catch (err) {
+      // Only an idempotency key can make the id collide: the earlier webhook stands.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { id: input.id, created: false };
+      throw err;
+    }
+  }
+
+  /** The webhook's status and attempts so far. */
+  async status(id: string): Promise<WebhookState> {
+    const handle = this.handle(id);
+    const status = await this.describeStatus(id, handle);
+    if (status === 'COMPLETED') return handle.result();
+    const state = await handle.query(stateQuery);
+    if (status === 'TERMINATED') return { ...state, status: 'cancelled', reason: 'terminated by an operator' };
+    if (status !== 'RUNNING' && status !== 'CONTINUED_AS_NEW') return { ...state, status: 'failed', reason: `workflow ${status.toLowerCase()}` };
+    return state;
+  }
+
+  /** Waits until the webhook is delivered, failed or cancelled, and returns its final state. */
+  async result(id: string): Promise<WebhookState> {
+    await this.describeStatus(id, this.handle(id));
+    return this.handle(id).result();
+  }
+
+  /** Stops a pending webhook; it ends as `cancelled`. */
+  async cancel(id: string): Promise<WebhookState> {
+    const handle = this.handle(id);
+    if ((await this.describeStatus(id, handle)) !== 'RUNNING') {
+      throw new WebhookConflictError(id, (await this.status(id)).status, 'cancel');
+    }
+    await handle.cancel();
+    return handle.result();
+  }
+
+  /**
+   * Sends a finished webhook again as the same message (same `webhook-id`), with a fresh retry
+   * window. Its earlier attempts stay in its record.
+   */
+  async retry(id: string): Promise<SendResult> {
+    const handle = this.handle(id);
+    const status = await this.describeStatus(id, handle);
+    if (status === 'RUNNING') throw new WebhookConflictError(id, (await handle.query(stateQuery)).status, 'retry');
+    const previous = await this.status(id);
+    const input = await this.originalInput(handle);
+    const attempts = previous.attempts.slice(-CARRIED_ATTEMPTS_ON_RETRY);
+    try {
+      await this.start({ ...input, carried: { createdAt: previous.createdAt, attempts, windowStart: attempts.length, manual: true } }, 'ALLOW_DUPLICATE');
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new WebhookConflictError(id, 'pending', 'retry');
+      throw err;
+    }
+    return { id, created: false };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsConnection) await this.client.connection.close();
+  }
+
+  private handle(id: string): WorkflowHandle {
+    return this.client.workflow.getHandle(webhookWorkflowId(id));
+  }
+
+  private async start(input: DeliveryInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE'): Promise<void> {
+    await this.client.workflow.start<typeof deliverWebhook>('deliverWebhook', {
+      taskQueue: this.config.taskQueue,
+      workflowId: webhookWorkflowId(input.id),
+      args: [input],
+      workflowIdReusePolicy: reuse,
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.status, value: 'pending' },
+        { key: SEARCH_ATTRIBUTES.host, value: input.authority },
+      ],
+      staticSummary: summarise(input.request.method, input.request.url),
+    });
+  }
+
+  private async describeStatus(id: string, handle: WorkflowHandle): Promise<string> {
+    try {
+      return (await handle.describe()).status.name;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new WebhookNotFoundError(id);
+      throw err;
+    }
+  }
+
+  /** The latest run's input, read from its history (a query would need the worker and would expose the secret to any querier). */
+  private async originalInput(handle: WorkflowHandle): Promise<DeliveryInput> {
+    const history = await handle.fetchHistory();
+    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    const input = await decodeFromPayloadsAtIndex<DeliveryInput>(this.client.options.loadedDataConverter, 0, payloads);
+    const { carried: _carried, ...rest } = input;
+    return rest;
+  }
+}

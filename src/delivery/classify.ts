@@ -1,0 +1,64 @@
+/**
+ * How Hookflow judges one attempt (PRODUCT.md, "Responses and retries"). Pure and table-driven:
+ * the receiver decides, Hookflow only reads its answer.
+ */
+
+/** Why an attempt did not get a response. Set by the send activity. */
+export type SendErrorCode = 'timeout' | 'network' | 'blocked' | 'internal';
+
+export type AttemptOutcome = { statusCode: number } | { errorCode: SendErrorCode };
+
+export type FailureKind =
+  | 'redirect'
+  | 'rejected'
+  | 'gone'
+  | 'request-timeout'
+  | 'rate-limited'
+  | 'receiver-error'
+  | 'bad-status'
+  | 'timeout'
+  | 'network'
+  | 'blocked'
+  | 'internal';
+
+interface FailureRule {
+  /** Try again later. */
+  retryable: boolean;
+  /** Counts against the host's health in the circuit breaker. */
+  hostFailure: boolean;
+  describe: string;
+}
+
+export const FAILURES: Readonly<Record<FailureKind, FailureRule>> = {
+  redirect: { retryable: false, hostFailure: false, describe: 'redirect not followed' },
+  rejected: { retryable: false, hostFailure: false, describe: 'rejected by the receiver' },
+  gone: { retryable: false, hostFailure: false, describe: 'endpoint gone (410)' },
+  'request-timeout': { retryable: true, hostFailure: true, describe: 'receiver timed out (408)' },
+  'rate-limited': { retryable: true, hostFailure: true, describe: 'rate limited (429)' },
+  'receiver-error': { retryable: true, hostFailure: true, describe: 'receiver error' },
+  'bad-status': { retryable: true, hostFailure: true, describe: 'status code outside 100-599' },
+  timeout: { retryable: true, hostFailure: true, describe: 'attempt timed out' },
+  network: { retryable: true, hostFailure: true, describe: 'receiver not reachable' },
+  blocked: { retryable: false, hostFailure: false, describe: 'address not allowed' },
+  internal: { retryable: true, hostFailure: false, describe: 'worker error' },
+};
+
+export type Classification = { delivered: true } | { delivered: false; failure: FailureKind };
+
+export function classify(outcome: AttemptOutcome): Classification {
+  if ('errorCode' in outcome) return { delivered: false, failure: outcome.errorCode };
+  const s = outcome.statusCode;
+  if (s >= 200 && s < 300) return { delivered: true };
+  if (s >= 300 && s < 400) return { delivered: false, failure: 'redirect' };
+  if (s === 408) return { delivered: false, failure: 'request-timeout' };
+  if (s === 429) return { delivered: false, failure: 'rate-limited' };
+  if (s === 410) return { delivered: false, failure: 'gone' };
+  if (s >= 400 && s < 500) return { delivered: false, failure: 'rejected' };
+  if (s >= 500 && s < 600) return { delivered: false, failure: 'receiver-error' };
+  return { delivered: false, failure: 'bad-status' };
+}
+
+export function isHostFailure(outcome: AttemptOutcome): boolean {
+  const c = classify(outcome);
+  return !c.delivered && FAILURES[c.failure].hostFailure;
+}

@@ -1,0 +1,63 @@
+/**
+ * Errors Hookflow throws to its callers (SDK and API). Each carries a stable `code`; the API maps
+ * them to HTTP statuses in one place (src/api/errors.ts). How a receiver's answer is judged
+ * (retryable or not) is data, in src/delivery/classify.ts.
+ */
+export class HookflowError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Thrown when an environment variable holds a value Hookflow cannot use. */
+export class ConfigError extends HookflowError {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super('invalid_config', `${variable}: ${problem}`);
+  }
+}
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `retry.maxAttempts` or `headers.X-Foo`. */
+  field: string;
+  message: string;
+}
+
+/** Thrown when a webhook fails validation; nothing has been started. */
+export class InvalidWebhookError extends HookflowError {
+  constructor(readonly issues: FieldIssue[]) {
+    super('invalid_webhook', issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+  }
+}
+
+/** Thrown when no webhook has the given id. */
+export class WebhookNotFoundError extends HookflowError {
+  constructor(readonly webhookId: string) {
+    super('not_found', `webhook ${webhookId} not found`);
+  }
+}
+
+/** Thrown when an action does not fit the webhook's current status (cancel a delivered one, …). */
+export class WebhookConflictError extends HookflowError {
+  constructor(
+    readonly webhookId: string,
+    readonly status: string,
+    action: string,
+  ) {
+    super('conflict', `cannot ${action} webhook ${webhookId}: it is ${status}`);
+  }
+}
+
+/** Thrown when a host authority given to the operator API is not `host[:port]`. */
+export class InvalidHostError extends HookflowError {
+  constructor(readonly authority: string) {
+    super('invalid_host', `host: '${authority}' is not a host[:port] authority`);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * What the delivery workflow, its activities, the worker and the client share: ids, messages,
+ * search attributes and the shapes that travel between them. Safe to import from workflow code
+ * (no Node APIs), and from clients without importing workflow code.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery } from '@temporalio/workflow';
+import type { SendErrorCode } from '../delivery/classify';
+import type { RetryPolicy } from '../delivery/policy';
+
+export const webhookWorkflowId = (id: string): string => `webhook:${id}`;
+export const webhookIdFromWorkflowId = (workflowId: string): string => workflowId.replace(/^webhook:/, '');
+
+/** Search attributes. Only these four, and never a secret, URL path or body (they are stored in plain text). */
+export const SEARCH_ATTRIBUTES = {
+  status: defineSearchAttributeKey('WebhookStatus', SearchAttributeType.KEYWORD),
+  host: defineSearchAttributeKey('WebhookHost', SearchAttributeType.KEYWORD),
+  attempts: defineSearchAttributeKey('WebhookAttempts', SearchAttributeType.INT),
+  statusCode: defineSearchAttributeKey('WebhookStatusCode', SearchAttributeType.INT),
+} as const;
+
+export const WEBHOOK_STATUSES = ['pending', 'retrying', 'paused', 'delivered', 'failed', 'cancelled'] as const;
+export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
+
+/** The HTTP request exactly as it goes out, body already serialised. */
+export interface OutboundRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** The request as shown to callers of status(): secrets in headers and URL redacted. */
+export interface RequestView {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface AttemptRecord {
+  number: number;
+  /** `scheduled` for automatic attempts, `manual` for the first attempt after a retry request. */
+  trigger: 'scheduled' | 'manual';
+  startedAt: string;
+  durationMs: number;
+  statusCode?: number;
+  error?: string;
+  responseHeaders?: Record<string, string>;
+  responseBodySnippet?: string;
+  /** When the next attempt is due; absent on the last attempt. */
+  nextAttemptAt?: string;
+}
+
+/** Progress handed from one run to the next (continue-as-new, or a manual retry). */
+export interface CarriedProgress {
+  createdAt: string;
+  attempts: AttemptRecord[];
+  /** End of the retry window; a manual retry leaves it out so the window starts again. */
+  deadlineMs?: number;
+  /** Index in `attempts` of the first attempt of the current window. */
+  windowStart?: number;
+  /** The next attempt was asked for by an operator. */
+  manual?: boolean;
+}
+
+export interface DeliveryInput {
+  id: string;
+  /** Lower-case `host[:port]` of the URL: the unit of the per-host breaker. */
+  authority: string;
+  request: OutboundRequest;
+  view: RequestView;
+  signingSecret?: string;
+  retry: RetryPolicy;
+  timeoutMs: number;
+  tags: Record<string, string>;
+  /** HOOKFLOW_MAX_RETRY_AFTER_MS of the client that started it, fixed for the webhook's life. */
+  maxRetryAfterMs: number;
+  /** HOOKFLOW_SEND_ACTIVITY of the client that started it. */
+  sendActivity: 'local' | 'regular';
+  carried?: CarriedProgress;
+}
+
+/** What status(), result() and the API show for one webhook. */
+export interface WebhookState {
+  id: string;
+  status: WebhookStatus;
+  request: RequestView;
+  tags: Record<string, string>;
+  attempts: AttemptRecord[];
+  createdAt: string;
+  completedAt?: string;
+  nextAttemptAt?: string;
+  /** Why a failed or cancelled webhook ended. */
+  reason?: string;
+}
+
+export interface SendAttemptInput {
+  id: string;
+  request: OutboundRequest;
+  signingSecret?: string;
+  timeoutMs: number;
+}
+
+export interface SendAttemptResult {
+  startedAtMs: number;
+  durationMs: number;
+  statusCode?: number;
+  errorCode?: SendErrorCode;
+  errorMessage?: string;
+  responseHeaders?: Record<string, string>;
+  responseBodySnippet?: string;
+}
+
+export const stateQuery = defineQuery<WebhookState>('state');

@@ -1,0 +1,3 @@
+/** Hookflow's version; a test keeps it equal to package.json's. */
+export const VERSION = '0.1.0';
+export const USER_AGENT = `hookflow/${VERSION}`;

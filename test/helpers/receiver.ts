@@ -1,0 +1,125 @@
+/**
+ * A real HTTP receiver on 127.0.0.1 (port 0) that records every arrival and answers as a script
+ * says: a status with headers and body, a connection reset, a hang, an endless trickle, or a huge
+ * body. Every misbehaviour ends by itself when the client goes away or after a bounded time.
+ */
+import http, { type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Arrival {
+  /** 1-based order of arrival. */
+  n: number;
+  at: number;
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export type Reply =
+  | { status: number; headers?: Record<string, string>; body?: string }
+  | { reset: true }
+  | { hangMs: number }
+  | { trickleEveryMs: number; status?: number }
+  | { bodyBytes: number; status?: number };
+
+export interface Receiver {
+  url: string;
+  /** `127.0.0.1:<port>`, the webhook's authority. */
+  authority: string;
+  arrivals: Arrival[];
+  /** Resolves once `count` requests arrived; rejects after `timeoutMs`. */
+  waitFor(count: number, timeoutMs?: number): Promise<Arrival[]>;
+  close(): Promise<void>;
+}
+
+const MAX_MISBEHAVIOUR_MS = 60_000;
+
+export async function startReceiver(script: (arrival: Arrival) => Reply = () => ({ status: 200 })): Promise<Receiver> {
+  const arrivals: Arrival[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const arrival: Arrival = {
+        n: arrivals.length + 1,
+        at: Date.now(),
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
+      arrivals.push(arrival);
+      for (const w of waiters.filter((w) => arrivals.length >= w.count)) w.resolve();
+      answer(script(arrival), req, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    authority: `127.0.0.1:${port}`,
+    arrivals,
+    waitFor(count, timeoutMs = 20_000) {
+      if (arrivals.length >= count) return Promise.resolve(arrivals);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`receiver got ${arrivals.length} of ${count} requests in ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve(arrivals);
+          },
+        });
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function answer(reply: Reply, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if ('reset' in reply) {
+    req.socket.resetAndDestroy();
+    return;
+  }
+  if ('hangMs' in reply) {
+    const timer = setTimeout(() => res.writeHead(200).end(), Math.min(reply.hangMs, MAX_MISBEHAVIOUR_MS));
+    res.on('close', () => clearTimeout(timer));
+    return;
+  }
+  if ('trickleEveryMs' in reply) {
+    res.writeHead(reply.status ?? 200, { 'content-type': 'text/plain' });
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (Date.now() - started > MAX_MISBEHAVIOUR_MS) return res.end();
+      res.write('.');
+    }, reply.trickleEveryMs);
+    res.on('close', () => clearInterval(timer));
+    return;
+  }
+  if ('bodyBytes' in reply) {
+    res.writeHead(reply.status ?? 200, { 'content-type': 'application/octet-stream', 'content-length': reply.bodyBytes });
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let left = reply.bodyBytes;
+    const pump = (): void => {
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    res.on('close', () => (left = 0));
+    pump();
+    return;
+  }
+  res.writeHead(reply.status, reply.headers);
+  res.end(reply.body ?? '');
+}

@@ -1,0 +1,2 @@
+// The workflows this worker runs. Imported by the Temporal bundler, so only workflow code here.
+export { deliverWebhook } from './deliver-webhook';
