@@ -26,12 +26,9 @@ export interface SendDeps {
 
 export function outboundHeaders(input: SendAttemptInput, nowMs: number): Record<string, string> {
   const timestamp = Math.floor(nowMs / 1000);
-  const headers: Record<string, string> = {
-    'user-agent': USER_AGENT,
-    ...input.request.headers,
-    'webhook-id': input.id,
-    'webhook-timestamp': String(timestamp),
-  };
+  const headers: Record<string, string> = { ...input.request.headers, 'webhook-id': input.id, 'webhook-timestamp': String(timestamp) };
+  // A caller's User-Agent, however spelled, replaces Hookflow's rather than going out beside it.
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent')) headers['user-agent'] = USER_AGENT;
   if (input.signingSecret) {
     headers['webhook-signature'] = new Webhook(input.signingSecret).sign(
       input.id,

@@ -190,6 +190,18 @@ export const SETTINGS = {
     doc: 'Waiting webhooks released per second when a host resumes (or the host’s advertised limit, if lower).',
     parse: int(1, 10_000),
   },
+  breakerProbeTimeoutMs: {
+    env: 'HOOKFLOW_BREAKER_PROBE_TIMEOUT_MS',
+    default: '120000',
+    doc: 'A half-open probe that has not reported by then is given up and another waiting webhook probes.',
+    parse: int(1_000, 3_600_000),
+  },
+  breakerIdleMs: {
+    env: 'HOOKFLOW_BREAKER_IDLE_MS',
+    default: '600000',
+    doc: 'A healthy host workflow with no waiting webhooks ends after this long without reports (the next report starts it again).',
+    parse: int(1_000, 86_400_000),
+  },
   hostReportIntervalMs: {
     env: 'HOOKFLOW_HOST_REPORT_INTERVAL_MS',
     default: '1000',
@@ -211,7 +223,9 @@ export type Config = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> }
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const out: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS) as [keyof Settings, Setting<unknown>][]) {
-    const raw = env[setting.env] ?? setting.default;
+    // An empty variable counts as unset, as in most shells' `VAR= command`.
+    const given = env[setting.env];
+    const raw = given === undefined || given.trim() === '' ? setting.default : given;
     out[key] = raw === undefined ? undefined : setting.parse(raw, setting.env);
   }
   return out as Config;

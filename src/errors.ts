@@ -30,10 +30,20 @@ export interface FieldIssue {
   message: string;
 }
 
+/** Thrown when a request's fields fail validation; nothing has been done. */
+export class InvalidRequestError extends HookflowError {
+  constructor(
+    readonly issues: FieldIssue[],
+    code = 'invalid_request',
+  ) {
+    super(code, issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+  }
+}
+
 /** Thrown when a webhook fails validation; nothing has been started. */
-export class InvalidWebhookError extends HookflowError {
-  constructor(readonly issues: FieldIssue[]) {
-    super('invalid_webhook', issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+export class InvalidWebhookError extends InvalidRequestError {
+  constructor(issues: FieldIssue[]) {
+    super(issues, 'invalid_webhook');
   }
 }
 

@@ -14,32 +14,68 @@ import {
   type SendAttemptResult,
   type WebhookState,
 } from '../src/temporal/definitions';
+import { resumeSignal } from '../src/temporal/host-definitions';
 
 type Activities = ReturnType<typeof createActivities>;
 
 /** Room for the activity to report after its own HTTP timeout fired. */
 const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
+/**
+ * A paused webhook waits for its host workflow's resume signal; should that never come (the host
+ * workflow was terminated, or the queue was full), it checks again this long after the expected
+ * resume time.
+ */
+const PAUSE_RECHECK_MS = 5 * 60_000;
 
 export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState> {
   const log = new DeliveryLog(input, Date.now());
+  const waiting: { resume?: { probe: boolean } } = {};
   wf.setHandler(stateQuery, () => log.state());
+  // Kept even if it arrives before this workflow has seen that its attempt was held (the host may
+  // resume it that fast); cleared when an attempt starts, so a stale one never carries over.
+  wf.setHandler(resumeSignal, (r) => void (waiting.resume = r));
   const send = sendActivity(input);
+  let next: { probe?: boolean; released?: boolean; slotMs?: number } = {};
 
   try {
     for (;;) {
       if (wf.workflowInfo().continueAsNewSuggested) {
+        await wf.condition(wf.allHandlersFinished);
         await wf.continueAsNew<typeof deliverWebhook>({ ...input, carried: log.carry() });
       }
+      waiting.resume = undefined;
       const result = await attempt(send, {
         id: input.id,
+        authority: input.authority,
         request: input.request,
         signingSecret: input.signingSecret,
         timeoutMs: input.timeoutMs,
+        ...next,
       });
-      const next = log.record(result, Date.now(), Math.random());
-      if (next.done) break;
+      next = {};
+      if (result.held?.reason === 'rate-limit') {
+        // The host's advertised rate limit gave this webhook a later slot: come back then.
+        next = { slotMs: result.held.slotMs };
+        await wf.sleep(Math.max(1, result.held.slotMs - Date.now()));
+        continue;
+      }
+      if (result.held?.reason === 'paused') {
+        log.pause(result.held.untilMs);
+        publish(log);
+        const waitMs = Math.min((result.held.untilMs ?? Date.now()) - Date.now() + PAUSE_RECHECK_MS, log.deadline - Date.now());
+        const resumed = await waitForResume(waiting, waitMs);
+        if (!resumed && Date.now() >= log.deadline) {
+          log.expire(Date.now(), `retry window ended while host ${input.authority} was ${result.held.state}`);
+          break;
+        }
+        next = resumed ? (resumed.probe ? { probe: true } : { released: true }) : {};
+        log.resume();
+        continue;
+      }
+      const after = log.record(result, Date.now(), Math.random());
+      if (after.done) break;
       publish(log);
-      await wf.sleep(Math.max(0, next.atMs - Date.now()));
+      await wf.sleep(Math.max(0, after.atMs - Date.now()));
     }
   } catch (err) {
     if (!wf.isCancellation(err)) throw err;
@@ -76,6 +112,12 @@ async function attempt(
       errorMessage: cause instanceof Error ? cause.message : String(cause),
     };
   }
+}
+
+/** Waits for the host workflow's resume signal, at most `timeoutMs`; undefined when it did not come. */
+async function waitForResume(waiting: { resume?: { probe: boolean } }, timeoutMs: number): Promise<{ probe: boolean } | undefined> {
+  await wf.condition(() => waiting.resume !== undefined, Math.max(1, timeoutMs));
+  return waiting.resume;
 }
 
 function publish(log: DeliveryLog): void {

@@ -1,9 +1,9 @@
 /** One place that turns errors into HTTP answers: `{ error, message, issues? }`. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HookflowError, InvalidHostError, InvalidWebhookError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import { HookflowError, InvalidHostError, InvalidRequestError, WebhookConflictError, WebhookNotFoundError } from '../errors';
 
 const STATUS: [new (...args: never[]) => HookflowError, number][] = [
-  [InvalidWebhookError, 400],
+  [InvalidRequestError, 400],
   [InvalidHostError, 400],
   [WebhookNotFoundError, 404],
   [WebhookConflictError, 409],
@@ -16,7 +16,7 @@ export function sendError(reply: FastifyReply, status: number, error: string, me
 export function errorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof HookflowError) {
     const status = STATUS.find(([type]) => err instanceof type)?.[1] ?? 500;
-    return sendError(reply, status, err.code, err.message, err instanceof InvalidWebhookError ? { issues: err.issues } : {});
+    return sendError(reply, status, err.code, err.message, err instanceof InvalidRequestError ? { issues: err.issues } : {});
   }
   const fastifyError = err as FastifyError;
   if (fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyError.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {

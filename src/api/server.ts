@@ -7,6 +7,7 @@ import type { Hookflow } from '../client/hookflow';
 import { createKeyChecker } from './auth';
 import { errorHandler, sendError } from './errors';
 import { codecRoutes } from './routes/codec';
+import { hostRoutes } from './routes/hosts';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiOptions {
@@ -29,6 +30,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   });
   const isAuthorized = createKeyChecker(options.apiKeys);
 
+  // Only JSON is accepted; without this, Fastify would parse text/plain into a string.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
 
@@ -50,6 +53,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   });
 
   webhookRoutes(app, options.hookflow);
+  hostRoutes(app, options.hookflow);
   codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, isAuthorized });
   return app;
 }

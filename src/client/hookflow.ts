@@ -6,6 +6,7 @@
 import {
   Client,
   Connection,
+  WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   type WorkflowHandle,
@@ -22,6 +23,17 @@ import {
   type DeliveryInput,
   type WebhookState,
 } from '../temporal/definitions';
+import {
+  controlUpdate,
+  HOST_STATE_ATTRIBUTE,
+  hostQuery,
+  hostWorkflowId,
+  type HostControl,
+  type HostView,
+} from '../temporal/host-definitions';
+import { breakerSettings } from '../breaker/settings';
+import { idleHostView, normaliseAuthority } from '../breaker/authority';
+import type { hostCircuit } from '../../workflows/host-circuit';
 import { prepareDelivery } from '../webhook/prepare';
 import { summarise } from '../webhook/redact';
 import { parseWebhook, type WebhookInput } from '../webhook/schema';
@@ -129,6 +141,42 @@ export class Hookflow {
       throw err;
     }
     return { id, created: false };
+  }
+
+  /** The host's breaker state; a host Hookflow has not heard from recently reads as closed and empty. */
+  async hostStatus(authority: string): Promise<HostView> {
+    const key = normaliseAuthority(authority);
+    try {
+      return await this.client.workflow.getHandle(hostWorkflowId(key)).query(hostQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return idleHostView(key);
+      throw err;
+    }
+  }
+
+  /** Holds every send to the host, for `durationMs` or until resumeHost(). */
+  async pauseHost(authority: string, durationMs?: number): Promise<HostView> {
+    return this.controlHost(authority, durationMs === undefined ? { action: 'pause' } : { action: 'pause', durationMs });
+  }
+
+  /** Lifts a pause (or an open breaker): waiting webhooks are released, paced. */
+  async resumeHost(authority: string): Promise<HostView> {
+    return this.controlHost(authority, { action: 'resume' });
+  }
+
+  private async controlHost(authority: string, control: HostControl): Promise<HostView> {
+    const key = normaliseAuthority(authority);
+    return this.client.workflow.executeUpdateWithStart(controlUpdate, {
+      args: [control],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof hostCircuit>('hostCircuit', {
+        workflowId: hostWorkflowId(key),
+        taskQueue: this.config.taskQueue,
+        args: [{ authority: key, settings: breakerSettings(this.config) }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [{ key: HOST_STATE_ATTRIBUTE, value: 'closed' }],
+        staticSummary: `Circuit breaker for ${key}`,
+      }),
+    });
   }
 
   async close(): Promise<void> {

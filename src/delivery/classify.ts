@@ -36,7 +36,7 @@ export const FAILURES: Readonly<Record<FailureKind, FailureRule>> = {
   'request-timeout': { retryable: true, hostFailure: true, describe: 'receiver timed out (408)' },
   'rate-limited': { retryable: true, hostFailure: true, describe: 'rate limited (429)' },
   'receiver-error': { retryable: true, hostFailure: true, describe: 'receiver error' },
-  'bad-status': { retryable: true, hostFailure: true, describe: 'status code outside 100-599' },
+  'bad-status': { retryable: true, hostFailure: true, describe: 'unexpected status code' },
   timeout: { retryable: true, hostFailure: true, describe: 'attempt timed out' },
   network: { retryable: true, hostFailure: true, describe: 'receiver not reachable' },
   blocked: { retryable: false, hostFailure: false, describe: 'address not allowed' },

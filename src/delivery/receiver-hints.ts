@@ -26,17 +26,43 @@ export interface ReceiverHints {
 const DIGITS = /^\s*(\d+)\s*$/;
 const NUMBER = /^\s*(\d+(?:\.\d+)?)\s*$/;
 
-/** Retry-After is delta-seconds (`120`) or an HTTP-date (RFC 9110 §10.2.3). */
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const IMF_FIXDATE = /^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const RFC850_DATE = /^[A-Za-z]+, (\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const ASCTIME_DATE = /^[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+
+function utc(year: number, month: string, day: string, h: string, m: string, s: string): number | undefined {
+  const mon = MONTHS.indexOf(month.toLowerCase());
+  if (mon < 0) return undefined;
+  const ms = Date.UTC(year, mon, Number(day), Number(h), Number(m), Number(s));
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** The three HTTP-date formats of RFC 9110 §5.6.7, and nothing looser. */
+export function parseHttpDate(value: string, nowMs: number): number | undefined {
+  const v = value.trim();
+  let m = IMF_FIXDATE.exec(v);
+  if (m) return utc(Number(m[3]), m[2], m[1], m[4], m[5], m[6]);
+  m = RFC850_DATE.exec(v);
+  if (m) {
+    // A two-digit year more than 50 years ahead means the century before (RFC 9110).
+    const thisYear = new Date(nowMs).getUTCFullYear();
+    let year = thisYear - (thisYear % 100) + Number(m[3]);
+    if (year > thisYear + 50) year -= 100;
+    return utc(year, m[2], m[1], m[4], m[5], m[6]);
+  }
+  m = ASCTIME_DATE.exec(v);
+  if (m) return utc(Number(m[6]), m[1], m[2].trim(), m[3], m[4], m[5]);
+  return undefined;
+}
+
+/** Retry-After is delta-seconds (`120`) or an HTTP-date (RFC 9110 §10.2.3); anything else is ignored. */
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
   if (value === undefined) return undefined;
   const seconds = DIGITS.exec(value);
   if (seconds) return nowMs + Number(seconds[1]) * 1000;
-  // Only accept something that looks like a date with a year, so that garbage such as "soon"
-  // or "1.5" is ignored rather than guessed at.
-  if (!/\d{4}/.test(value) || !/[A-Za-z]{3}/.test(value)) return undefined;
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(at, nowMs);
+  const at = parseHttpDate(value, nowMs);
+  return at === undefined ? undefined : Math.max(at, nowMs);
 }
 
 /**

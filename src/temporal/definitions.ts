@@ -7,6 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery } from '@temporalio/workflow';
 import type { SendErrorCode } from '../delivery/classify';
 import type { RetryPolicy } from '../delivery/policy';
+import type { HostState } from './host-definitions';
 
 export const webhookWorkflowId = (id: string): string => `webhook:${id}`;
 export const webhookIdFromWorkflowId = (workflowId: string): string => workflowId.replace(/^webhook:/, '');
@@ -96,10 +97,22 @@ export interface WebhookState {
 
 export interface SendAttemptInput {
   id: string;
+  authority: string;
   request: OutboundRequest;
   signingSecret?: string;
   timeoutMs: number;
+  /** This attempt is the half-open probe the host's breaker asked for. */
+  probe?: boolean;
+  /** The host's breaker released this webhook from its queue of waiting webhooks. */
+  released?: boolean;
+  /** The rate-limit slot this webhook was told to come back at. */
+  slotMs?: number;
 }
+
+/** Why an attempt was held back without sending. */
+export type HeldAttempt =
+  | { reason: 'paused'; state: HostState; untilMs?: number }
+  | { reason: 'rate-limit'; slotMs: number };
 
 export interface SendAttemptResult {
   startedAtMs: number;
@@ -109,6 +122,8 @@ export interface SendAttemptResult {
   errorMessage?: string;
   responseHeaders?: Record<string, string>;
   responseBodySnippet?: string;
+  /** Set when the host gate held the attempt: nothing was sent. */
+  held?: HeldAttempt;
 }
 
 export const stateQuery = defineQuery<WebhookState>('state');

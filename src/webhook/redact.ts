@@ -3,8 +3,10 @@
  * credentials in headers, URL user-info and secret-looking query parameters are replaced.
  */
 export const REDACTED = '[redacted]';
+/** In URLs, a marker that needs no percent-encoding. */
+export const REDACTED_IN_URL = 'redacted';
 
-const SECRET_NAME = /(auth|token|secret|passw|signature|api[-_]?key|cookie|session|credential|^sig$|^key$)/i;
+const SECRET_NAME = /(auth|token|secret|passw|signature|cookie|session|credential|(^|[-_.])(api[-_]?)?key([-_.]|$)|^sig$)/i;
 
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -14,10 +16,10 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
 
 export function redactUrl(raw: string): string {
   const url = new URL(raw);
-  if (url.username) url.username = REDACTED;
-  if (url.password) url.password = REDACTED;
+  if (url.username) url.username = REDACTED_IN_URL;
+  if (url.password) url.password = REDACTED_IN_URL;
   for (const name of [...url.searchParams.keys()]) {
-    if (SECRET_NAME.test(name)) url.searchParams.set(name, REDACTED);
+    if (SECRET_NAME.test(name)) url.searchParams.set(name, REDACTED_IN_URL);
   }
   return url.toString();
 }

@@ -142,7 +142,14 @@ function webhookSchema(limits: SchemaLimits) {
         ctx.addIssue({ code: 'custom', path: ['body'], message: 'a GET request carries no body' });
         return;
       }
-      const bytes = Buffer.byteLength(typeof body === 'string' ? body : JSON.stringify(body) ?? '');
+      let serialised: string;
+      try {
+        serialised = typeof body === 'string' ? body : (JSON.stringify(body) ?? '');
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['body'], message: `cannot be sent as JSON: ${(err as Error).message}` });
+        return;
+      }
+      const bytes = Buffer.byteLength(serialised);
       if (bytes > limits.maxBodyBytes) {
         ctx.addIssue({
           code: 'custom',
@@ -177,17 +184,35 @@ function secretProblem(value: string): string | undefined {
   return undefined;
 }
 
-function toFieldIssues(error: z.ZodError): FieldIssue[] {
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined), input);
+}
+
+function toFieldIssues(error: z.ZodError, input: unknown): FieldIssue[] {
   return error.issues.flatMap((issue): FieldIssue[] => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: path ? `${path}.${key}` : key, message: 'is not a known field' }));
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
+    if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
       return [{ field: path, message: 'is required' }];
     }
     return [{ field: path || '(webhook)', message: issue.message }];
   });
+}
+
+/**
+ * zod skips an object's refinements once one of its fields failed; this cross-field rule is
+ * checked on the raw input too, so that every problem is reported at once.
+ */
+function intervalIssue(input: Record<string, unknown>): FieldIssue | undefined {
+  const retry = input.retry as Record<string, unknown> | undefined;
+  const initial = retry?.initialIntervalMs;
+  const max = retry?.maxIntervalMs;
+  if (typeof initial === 'number' && typeof max === 'number' && max < initial) {
+    return { field: 'retry.maxIntervalMs', message: 'cannot be less than retry.initialIntervalMs' };
+  }
+  return undefined;
 }
 
 /**
@@ -198,6 +223,11 @@ export function parseWebhook(input: unknown, limits: SchemaLimits): Webhook {
     throw new InvalidWebhookError([{ field: '(webhook)', message: 'must be a JSON object' }]);
   }
   const result = webhookSchema(limits).safeParse(input);
-  if (!result.success) throw new InvalidWebhookError(toFieldIssues(result.error));
+  if (!result.success) {
+    const issues = toFieldIssues(result.error, input);
+    const interval = intervalIssue(input as Record<string, unknown>);
+    if (interval && !issues.some((i) => i.field === interval.field)) issues.push(interval);
+    throw new InvalidWebhookError(issues);
+  }
   return result.data;
 }

@@ -192,14 +192,14 @@ describe('the receiver decides', () => {
 
   test('the retry window ends the retries', async () => {
     const r = await receiver(() => ({ status: 500 }));
-    const { id } = await stack.hookflow.send({ url: r.url, retry: { maxAttempts: 100, maxDurationSeconds: 2, initialIntervalMs: 300, maxIntervalMs: 300 } });
+    const { id } = await stack.hookflow.send({ url: r.url, retry: { maxAttempts: 100, maxDurationSeconds: 4, initialIntervalMs: 1000, maxIntervalMs: 1000 } });
     const state = await stack.hookflow.result(id);
     expect(state.status).toBe('failed');
     expect(state.reason).toBe('receiver error; retry window ended');
     // Every retry was scheduled inside the window; the one that would fall outside was not made.
     const scheduled = state.attempts.flatMap((a) => (a.nextAttemptAt ? [Date.parse(a.nextAttemptAt)] : []));
-    expect(scheduled.length).toBeGreaterThanOrEqual(3);
-    for (const at of scheduled) expect(at - Date.parse(state.createdAt)).toBeLessThanOrEqual(2_000);
+    expect(scheduled.length).toBeGreaterThanOrEqual(2);
+    for (const at of scheduled) expect(at - Date.parse(state.createdAt)).toBeLessThanOrEqual(4_000);
     expect(state.attempts).toHaveLength(scheduled.length + 1);
   });
 });
