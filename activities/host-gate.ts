@@ -121,8 +121,10 @@ export class HostGate {
     if (news.rateLimit) {
       batch.rateLimit = news.rateLimit;
       if (limiter) limiter.setPolicy(news.rateLimit);
-      else this.limiters.set(authority, new SlotLimiter(news.rateLimit));
+      // The send that taught us the limit counts against it too.
+      else this.limiters.set(authority, new SlotLimiter(news.rateLimit)).get(authority)!.note(result.startedAtMs);
     }
+    if (probe && limiter) limiter.note(result.startedAtMs);
     if (news.throttleUntilMs !== undefined) {
       batch.throttleUntilMs = Math.max(batch.throttleUntilMs ?? 0, news.throttleUntilMs);
       const host = this.hosts.get(authority);

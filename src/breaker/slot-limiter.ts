@@ -32,6 +32,12 @@ export class SlotLimiter {
     return at;
   }
 
+  /** Counts a send that went without a reservation (before the limit was known, or a probe). */
+  note(atMs: number): void {
+    const i = this.slots.findIndex((s) => s > atMs);
+    this.slots.splice(i === -1 ? this.slots.length : i, 0, atMs);
+  }
+
   /** True when `slotMs` was handed out here and is still held (the webhook came back for it). */
   holds(slotMs: number): boolean {
     return this.slots.includes(slotMs);

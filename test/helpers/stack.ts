@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { HostGate } from '../../activities/host-gate';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';
@@ -14,6 +15,8 @@ export interface TestStack {
   config: Config;
   encryptionKey: string;
   worker: Worker;
+  /** The worker's host gate (its report counter shows how many signals went to host workflows). */
+  gate: HostGate;
   stop(): Promise<void>;
 }
 
@@ -39,7 +42,7 @@ export async function startTestStack(overrides: Partial<Config> = {}): Promise<T
   }
   const config = testConfig(overrides);
   const encryptionKey = generateEncryptionKey();
-  const { worker, run } = await createHookflowWorker({
+  const { worker, gate, run } = await createHookflowWorker({
     config,
     encryptionKey,
     workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
@@ -51,6 +54,7 @@ export async function startTestStack(overrides: Partial<Config> = {}): Promise<T
     config,
     encryptionKey,
     worker,
+    gate,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;

@@ -4,7 +4,11 @@
  */
 import { startReceiver, type Arrival, type Receiver } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import type { HostView } from '../../src/temporal/host-definitions';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../../src/api/server';
+import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
+import { hostWorkflowId, reportSignal, type HostView } from '../../src/temporal/host-definitions';
+import { CONTINUE_AS_NEW_SUGGESTED_AT } from '../helpers/limits';
 
 let stack: TestStack;
 const receivers: Receiver[] = [];
@@ -110,3 +114,194 @@ test('a failing host gets only probes while open, other hosts are untouched, and
   expect(peak(drained, 1_000)).toBeLessThanOrEqual(8);
   expect((await stack.hookflow.hostStatus(b.authority)).state).toBe('closed');
 }, 120_000);
+
+test('429 with X-Rate-Limit-Remaining: 0 holds every pending webhook to that host until the reset', async () => {
+  let resetAt = 0;
+  const b = await receiver((x) => {
+    if (x.n > 1) return { status: 200 };
+    resetAt = Date.now() + 3_000;
+    return { status: 429, headers: { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': '3' } };
+  });
+  const first = await stack.hookflow.send({ url: b.url, retry: patient });
+  await b.waitFor(1);
+  const others = await Promise.all(Array.from({ length: 8 }, () => stack.hookflow.send({ url: b.url, retry: patient })));
+  for (const { id } of [first, ...others]) expect((await stack.hookflow.result(id)).status).toBe('delivered');
+  // The first webhook twice (the 429, then its retry), each other once, and nothing before the reset.
+  expect(b.arrivals).toHaveLength(10);
+  for (const arrival of b.arrivals.slice(1)) expect(arrival.at).toBeGreaterThanOrEqual(resetAt);
+}, 60_000);
+
+test('a host advertising X-Rate-Limit-Limit: 10 per second never sees more than 10 in a second', async () => {
+  const perWindow = new Map<number, number>();
+  const b = await receiver((x) => {
+    const window = Math.floor(x.at / 1000);
+    const used = (perWindow.get(window) ?? 0) + 1;
+    perWindow.set(window, used);
+    const headers = {
+      'x-rate-limit-limit': '10',
+      'x-rate-limit-remaining': String(Math.max(0, 10 - used)),
+      'x-rate-limit-reset': String(Math.ceil((window + 1) * 1000 - x.at) / 1000),
+    };
+    return used > 10 ? { status: 429, headers } : { status: 200, headers };
+  });
+  // The limit is learnt from the host's first answer.
+  await stack.hookflow.result((await stack.hookflow.send({ url: b.url })).id);
+  const sent = await Promise.all(Array.from({ length: 40 }, () => stack.hookflow.send({ url: b.url, retry: patient })));
+  for (const { id } of sent) expect((await stack.hookflow.result(id)).status).toBe('delivered');
+  expect(Math.max(...perWindow.values())).toBeLessThanOrEqual(10);
+  expect(b.arrivals).toHaveLength(41);
+}, 90_000);
+
+test('while a host keeps failing, each failed probe doubles the cooldown up to the maximum', async () => {
+  const b = await receiver(() => ({ status: 503 }));
+  await Promise.all(Array.from({ length: 8 }, () => stack.hookflow.send({ url: b.url, retry: patient })));
+  const opened = await hostIn(b.authority, 'open');
+  const cooldowns = [opened.cooldownMs];
+  await until('the cooldown to reach its maximum twice', async () => {
+    const view = await stack.hookflow.hostStatus(b.authority);
+    if (view.cooldownMs !== cooldowns[cooldowns.length - 1] || (view.state === 'open' && view.openedAt !== opened.openedAt && cooldowns.length >= 3 && view.cooldownMs === 5_000)) {
+      if (view.cooldownMs !== cooldowns[cooldowns.length - 1]) cooldowns.push(view.cooldownMs);
+    }
+    return cooldowns.filter((c) => c === 5_000).length >= 1 && b.arrivals.length >= 8 + 4 ? true : undefined;
+  }, 40_000);
+  expect(cooldowns).toEqual([2_000, 4_000, 5_000]);
+  // Probes are the only requests after the first attempts, each a cooldown after the last.
+  const probes = b.arrivals.slice(8).map((x) => x.at);
+  const gaps = probes.slice(1).map((at, i) => at - probes[i]);
+  expect(gaps[0]).toBeGreaterThanOrEqual(4_000);
+  expect(gaps[1]).toBeGreaterThanOrEqual(5_000);
+  expect(gaps[2]).toBeGreaterThanOrEqual(5_000);
+  expect(Math.max(...gaps)).toBeLessThan(5_000 + 2_500);
+}, 90_000);
+
+describe('operators', () => {
+  let api: FastifyInstance;
+  let base: string;
+  const call = async (method: string, path: string, body?: unknown, key = 'op-key') => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    api = buildApi({
+      hookflow: stack.hookflow,
+      apiKeys: ['op-key'],
+      codec: new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)),
+      uiOrigins: [],
+      maxBodyBytes: stack.config.maxBodyBytes,
+      logLevel: 'silent',
+    });
+    await api.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
+  });
+  afterAll(() => api.close());
+
+  test('pause holds every webhook to the host and resume releases them', async () => {
+    const b = await receiver();
+    const paused = await call('POST', `/v1/hosts/${b.authority}/pause`);
+    expect(paused).toMatchObject({ status: 200, body: { authority: b.authority, state: 'paused' } });
+    expect(paused.body.resumeAt).toBeUndefined();
+
+    const sent = await Promise.all(Array.from({ length: 3 }, () => stack.hookflow.send({ url: b.url })));
+    const view = await until('three paused webhooks', async () => {
+      const got = await call('GET', `/v1/hosts/${b.authority}`);
+      return got.body.pausedWebhooks === 3 ? got : undefined;
+    });
+    expect(view.body).toMatchObject({ state: 'paused', pausedWebhooks: 3 });
+    expect((await stack.hookflow.status(sent[0].id)).status).toBe('paused');
+    expect(b.arrivals).toHaveLength(0);
+
+    expect(await call('POST', `/v1/hosts/${b.authority}/resume`)).toMatchObject({ status: 200, body: { state: 'closed' } });
+    for (const { id } of sent) expect((await stack.hookflow.result(id)).status).toBe('delivered');
+    expect(b.arrivals).toHaveLength(3);
+  }, 60_000);
+
+  test('a pause with a duration ends by itself', async () => {
+    const b = await receiver();
+    const paused = await call('POST', `/v1/hosts/${b.authority}/pause`, { durationSeconds: 2 });
+    expect(paused.body.state).toBe('paused');
+    const until2 = Date.parse(paused.body.resumeAt as string);
+    const { id } = await stack.hookflow.send({ url: b.url });
+    expect((await stack.hookflow.result(id)).status).toBe('delivered');
+    expect(b.arrivals[0].at).toBeGreaterThanOrEqual(until2);
+  }, 60_000);
+
+  test('bad operator input is refused with the field and the problem', async () => {
+    expect(await call('POST', '/v1/hosts/example.com/pause', { durationSeconds: 0 })).toMatchObject({
+      status: 400,
+      body: { issues: [{ field: 'durationSeconds', message: 'must be an integer from 1 to 2592000' }] },
+    });
+    expect(await call('POST', '/v1/hosts/example.com/pause', { until: 'later' })).toMatchObject({
+      status: 400,
+      body: { issues: [{ field: 'until', message: 'is not a known field' }] },
+    });
+    expect(await call('GET', `/v1/hosts/${encodeURIComponent('user@example.com')}`)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_host', message: "host: 'user@example.com' is not a host[:port] authority" },
+    });
+    expect((await call('POST', '/v1/hosts/example.com/resume', undefined, 'wrong')).status).toBe(401);
+    expect(await call('GET', '/v1/hosts/never-seen.example:9')).toMatchObject({
+      status: 200,
+      body: { authority: 'never-seen.example:9', state: 'closed', pausedWebhooks: 0 },
+    });
+  });
+});
+
+test('a healthy host costs about one report per interval, not one per delivery', async () => {
+  const b = await receiver();
+  const before = stack.gate.reportsSent;
+  const started = Date.now();
+  const sent: { id: string }[] = [];
+  for (let i = 0; i < 1_000; i += 100) {
+    sent.push(...(await Promise.all(Array.from({ length: 100 }, () => stack.hookflow.send({ url: b.url })))));
+  }
+  for (const { id } of sent) await stack.hookflow.result(id);
+  await stack.gate.flush();
+  const elapsedMs = Date.now() - started;
+  const reports = stack.gate.reportsSent - before;
+  expect(b.arrivals).toHaveLength(1_000);
+  // Reports to this host: at most one per 200 ms interval (this worker reports other hosts too).
+  const signals = await signalsReceived(b.authority);
+  console.log(`1,000 healthy deliveries in ${elapsedMs} ms: ${signals} signals to host:${b.authority} (${reports} reports from this worker in all)`);
+  expect(signals).toBeLessThanOrEqual(Math.ceil(elapsedMs / 200) + 2);
+  expect(signals).toBeLessThan(100);
+}, 180_000);
+
+test('the host workflow continues as new before its history grows large, and keeps its state', async () => {
+  const authority = 'breaker-history.example:1';
+  await stack.hookflow.pauseHost(authority);
+  const handle = stack.hookflow.client.workflow.getHandle(hostWorkflowId(authority));
+  const firstRun = (await handle.describe()).runId;
+  // 600 reports with new waiters: far more events than one run is allowed to hold here.
+  for (let i = 0; i < 600; i += 50) {
+    await Promise.all(
+      Array.from({ length: 50 }, (_, j) => handle.signal(reportSignal, { requests: 2, failures: 1, waiters: [`webhook:fake-${i + j}`] })),
+    );
+  }
+  const view = await until('every report', async () => {
+    const v = await stack.hookflow.hostStatus(authority);
+    return v.pausedWebhooks === 600 ? v : undefined;
+  });
+  expect(view.state).toBe('paused');
+  const latest = await handle.describe();
+  expect(latest.runId).not.toBe(firstRun);
+  const first = await stack.hookflow.client.workflow.getHandle(hostWorkflowId(authority), firstRun).describe();
+  expect(first.status.name).toBe('CONTINUED_AS_NEW');
+  expect(first.historyLength).toBeLessThan(CONTINUE_AS_NEW_SUGGESTED_AT * 2);
+  expect(latest.historyLength).toBeLessThan(CONTINUE_AS_NEW_SUGGESTED_AT * 2);
+  await stack.hookflow.resumeHost(authority);
+}, 120_000);
+
+/** WorkflowExecutionSignaled events in every run of the host's workflow. */
+async function signalsReceived(authority: string): Promise<number> {
+  let count = 0;
+  for await (const execution of stack.hookflow.client.workflow.list({ query: `WorkflowId = '${hostWorkflowId(authority)}'` })) {
+    const history = await stack.hookflow.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+    count += (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+  }
+  return count;
+}

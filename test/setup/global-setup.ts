@@ -9,6 +9,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { resolveTemporalCli, startDevServer } from '../../src/dev/temporal-dev-server';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { freePort } from '../helpers/ports';
+import { CONTINUE_AS_NEW_SUGGESTED_AT } from '../helpers/limits';
 
 export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookflow-test-'));
@@ -16,6 +17,9 @@ export default async function globalSetup(): Promise<void> {
     cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH),
     port: await freePort(),
     logFile: path.join(dir, 'temporal.log'),
+    // Temporal suggests continue-as-new at 4,096 events; a lower mark makes the long-lived host
+    // workflow go through several runs within a test (see breaker.test.ts).
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_SUGGESTED_AT },
   });
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
