@@ -113,7 +113,7 @@ export class HostGate {
   record(authority: string, workflowId: string, result: SendAttemptResult, probe: boolean): void {
     const now = Date.now();
     const limiter = this.limiters.get(authority);
-    const news = hostNews(result, now, this.options.maxWaitMs, limiter ? limiter.span - 100 : undefined);
+    const news = hostNews(result, now, this.options.maxWaitMs, limiter?.windowMs);
     const batch = this.batch(authority);
     batch.requests += 1;
     if (news.failure) batch.failures += 1;

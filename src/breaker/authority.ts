@@ -8,7 +8,10 @@ const AUTHORITY = /^(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-
 /** Exactly as the webhook's WebhookHost shows it (the URL's host, default port left out). */
 export function normaliseAuthority(raw: string): string {
   const authority = raw.trim().toLowerCase();
-  if (!AUTHORITY.test(authority) || authority.length > 260) throw new InvalidHostError(raw);
+  const port = /:(\d+)$/.exec(authority)?.[1];
+  if (!AUTHORITY.test(authority) || authority.length > 260 || (port !== undefined && Number(port) > 65_535)) {
+    throw new InvalidHostError(raw);
+  }
   return authority;
 }
 

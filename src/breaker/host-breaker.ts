@@ -56,7 +56,7 @@ export class HostBreaker {
     snapshot: BreakerSnapshot | undefined,
     nowMs: number,
   ) {
-    this.s = snapshot ?? {
+    this.s = snapshot ? { ...snapshot, buckets: snapshot.buckets.map((b) => ({ ...b })), waiters: [...snapshot.waiters] } : {
       state: 'closed',
       buckets: [],
       cooldownMs: settings.cooldownMs,
@@ -105,7 +105,12 @@ export class HostBreaker {
   /** Applies time-driven transitions and says which waiting webhooks go now. */
   tick(nowMs: number): TickActions {
     const s = this.s;
-    if (s.state === 'paused' && s.pausedUntilMs !== undefined && nowMs >= s.pausedUntilMs) this.close(nowMs);
+    if (s.state === 'paused' && s.pausedUntilMs !== undefined && nowMs >= s.pausedUntilMs) {
+      // A wait the receiver asked for during the pause still holds when the pause ends.
+      const throttledUntilMs = s.throttledUntilMs;
+      this.close(nowMs);
+      if (throttledUntilMs !== undefined && throttledUntilMs > nowMs) this.throttle(throttledUntilMs);
+    }
     if (s.state === 'throttled' && (s.throttledUntilMs ?? 0) <= nowMs) this.close(nowMs);
     if (s.state === 'open' && (s.nextProbeAtMs ?? 0) <= nowMs) {
       s.state = 'half-open';
@@ -165,7 +170,7 @@ export class HostBreaker {
   }
 
   snapshot(): BreakerSnapshot {
-    return { ...this.s, buckets: [...this.s.buckets], waiters: [...this.s.waiters] };
+    return { ...this.s, buckets: this.s.buckets.map((b) => ({ ...b })), waiters: [...this.s.waiters] };
   }
 
   private releasePerInterval(): number {

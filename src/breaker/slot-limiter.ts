@@ -17,6 +17,10 @@ export class SlotLimiter {
     this.policy = policy;
   }
 
+  get windowMs(): number {
+    return this.policy.windowMs;
+  }
+
   get span(): number {
     return this.policy.windowMs + Math.max(100, Math.round(this.policy.windowMs * 0.05));
   }

@@ -173,3 +173,26 @@ describe('changing the policy', () => {
     expect(limiter.reserve(NOW + 2_000)).toBe(NOW + 10_500);
   });
 });
+
+describe('noting sends that went without a reservation', () => {
+  test('a noted send counts against the limit', () => {
+    const limiter = new SlotLimiter({ limit: 2, windowMs: 1_000 });
+    limiter.note(NOW);
+    expect(limiter.reserve(NOW + 10)).toBe(NOW + 10);
+    expect(limiter.reserve(NOW + 20)).toBe(NOW + 1_100);
+  });
+
+  test('a send noted late is put in time order, so the wait counts from the oldest send', () => {
+    const limiter = new SlotLimiter({ limit: 2, windowMs: 1_000 });
+    expect(limiter.reserve(NOW + 500)).toBe(NOW + 500);
+    limiter.note(NOW);
+    expect(limiter.reserve(NOW + 600)).toBe(NOW + 1_100);
+    expect(limiter.reserve(NOW + 600)).toBe(NOW + 1_600);
+  });
+
+  test('noted sends age out like slots', () => {
+    const limiter = new SlotLimiter({ limit: 1, windowMs: 1_000 });
+    limiter.note(NOW);
+    expect(limiter.reserve(NOW + 1_100)).toBe(NOW + 1_100);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * What Temporal itself stores about a webhook: its history (encrypted payloads only), its search
+ * attributes (what operators query in the Web UI) and how many events a delivery costs.
+ */
+import { Client, Connection } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
+import { SEARCH_ATTRIBUTES, webhookWorkflowId } from '../../src/temporal/definitions';
+import { startReceiver, type Receiver } from '../helpers/receiver';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+let stack: TestStack;
+let rawClient: Client;
+const receivers: Receiver[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  // A client without Hookflow's codec sees what the server stores, as an operator with database access would.
+  rawClient = new Client({ connection: await Connection.connect({ address: stack.config.temporalAddress! }) });
+});
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()));
+  await rawClient.connection.close();
+  await stack.stop();
+});
+
+/** Every byte string inside a proto object (payload data and metadata), as latin1 text. */
+function allBytes(value: unknown): string {
+  const parts: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('latin1'));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    else if (typeof v === 'string') parts.push(v);
+  };
+  walk(value);
+  return parts.join('\n');
+}
+
+async function receiver(script?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const r = await startReceiver(script);
+  receivers.push(r);
+  return r;
+}
+
+test('the signing secret, the body and header values are not in the raw history in plain text', async () => {
+  const r = await receiver((x) => (x.n === 1 ? { status: 500, body: 'receiver-secret-reply' } : { status: 200 }));
+  const secret = `whsec_${Buffer.from('a-very-secret-signing-key-of-32b').toString('base64')}`;
+  const { id } = await stack.hookflow.send({
+    url: `${r.url}/hook`,
+    body: { email: 'ada@example.com', card: 'tok_4242-plaintext-marker' },
+    headers: { Authorization: 'Bearer header-token-marker' },
+    signingSecret: secret,
+    retry: { initialIntervalMs: 100, maxIntervalMs: 100 },
+  });
+  expect((await stack.hookflow.result(id)).status).toBe('delivered');
+
+  const history = await rawClient.workflow.getHandle(webhookWorkflowId(id)).fetchHistory();
+  const stored = allBytes(history);
+  for (const needle of ['ada@example.com', 'tok_4242-plaintext-marker', 'header-token-marker', secret, 'receiver-secret-reply']) {
+    expect(stored).not.toContain(needle);
+  }
+  expect(stored).toContain('binary/encrypted');
+  // The check can see plain text: the same input payload, decrypted with the key, holds the body.
+  const input = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads!;
+  const decrypted = await new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)).decode(input as Payload[]);
+  expect(allBytes(decrypted)).toContain('tok_4242-plaintext-marker');
+});
+
+test('search attributes let operators find webhooks by status, host, attempts and status code', async () => {
+  const r = await receiver(() => ({ status: 410 }));
+  const { id } = await stack.hookflow.send({ url: r.url });
+  expect((await stack.hookflow.result(id)).status).toBe('failed');
+
+  const found: string[] = [];
+  const query = `WebhookStatus = 'failed' AND WebhookHost = '${r.authority}' AND WebhookStatusCode = 410`;
+  for (let i = 0; i < 50 && found.length === 0; i++) {
+    // Visibility is eventually consistent: poll briefly.
+    for await (const w of stack.hookflow.client.workflow.list({ query })) found.push(w.workflowId);
+    if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(found).toEqual([webhookWorkflowId(id)]);
+  const described = await stack.hookflow.client.workflow.getHandle(webhookWorkflowId(id)).describe();
+  expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.attempts)).toBe(1);
+  expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.host)).toBe(r.authority);
+  // The readable summary the Web UI shows: method, origin and path, never the query string.
+  expect(await described.staticSummary()).toBe(`POST ${r.url}/`);
+});
+
+test('a webhook delivered on its first try costs at most 7 history events', async () => {
+  const r = await receiver();
+  const { id } = await stack.hookflow.send({ url: r.url, body: { n: 1 } });
+  await stack.hookflow.result(id);
+  const history = await rawClient.workflow.getHandle(webhookWorkflowId(id)).fetchHistory();
+  expect(history.events?.length).toBeLessThanOrEqual(7);
+});
