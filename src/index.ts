@@ -1,0 +1,8 @@
+/** The package's public surface: the client SDK, its types and errors. */
+export { Hookflow, type HookflowOptions, type SendResult } from './client/hookflow';
+export { loadConfig, SETTINGS, type Config } from './config';
+export * from './errors';
+export type { WebhookInput, Webhook, Method } from './webhook/schema';
+export type { WebhookState, WebhookStatus, AttemptRecord, RequestView } from './temporal/definitions';
+export type { HostView, HostState } from './temporal/host-definitions';
+export { DEFAULT_RETRY, type RetryPolicy } from './delivery/policy';
