@@ -52,6 +52,8 @@ export async function hostCircuit(input: HostCircuitInput): Promise<void> {
       await wf.continueAsNew<typeof hostCircuit>({ ...input, carried: breaker.snapshot() });
     }
     wake = false;
-    await wf.condition(() => wake, Math.max(1, breaker.nextWakeMs() - Date.now()));
+    // Reports alone don't wake the loop, so the history check must: a paused host still receiving
+    // reports would otherwise grow its history until the next timer.
+    await wf.condition(() => wake || wf.workflowInfo().continueAsNewSuggested, Math.max(1, breaker.nextWakeMs() - Date.now()));
   }
 }
