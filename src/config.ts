@@ -148,6 +148,12 @@ export const SETTINGS = {
     doc: '`local` runs each attempt as a local activity (fewer history events, see bench/README.md); `regular` as a regular activity.',
     parse: oneOf('local', 'regular'),
   },
+  eagerStart: {
+    env: 'HOOKFLOW_EAGER_START',
+    default: 'true',
+    doc: 'When the API and the worker run in one process (`npm start`), start each webhook with eager workflow start: its first workflow task goes straight to this worker.',
+    parse: bool,
+  },
   maxConcurrentSends: {
     env: 'HOOKFLOW_MAX_CONCURRENT_SENDS',
     default: '200',

@@ -1,7 +1,10 @@
 /**
  * The two roles Hookflow runs, alone (`npm run worker`, `npm run api`) or together (`npm start`).
  */
+import { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
+import { hookflowDataConverter } from '../temporal/connect';
 import { buildApi } from '../api/server';
 import { Hookflow } from '../client/hookflow';
 import { AesGcmCodec, parseEncryptionKey } from '../temporal/codec';
@@ -13,10 +16,11 @@ export interface Role {
   stop(): Promise<void>;
 }
 
-export async function startWorkerRole(config: Config, encryptionKey: string): Promise<Role> {
-  const { worker, run } = await createHookflowWorker({ config, encryptionKey });
+export async function startWorkerRole(config: Config, encryptionKey: string): Promise<Role & { connection: NativeConnection }> {
+  const { worker, run, connection } = await createHookflowWorker({ config, encryptionKey });
   const done = run();
   return {
+    connection,
     done,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -25,8 +29,24 @@ export async function startWorkerRole(config: Config, encryptionKey: string): Pr
   };
 }
 
-export async function startApiRole(config: Config, encryptionKey: string, apiKeys: string[]): Promise<Role & { url: string }> {
-  const hookflow = await Hookflow.connect({ config, encryptionKey });
+/**
+ * `workerConnection`: the connection of a worker in this same process. The API then starts
+ * webhooks on it with eager workflow start (HOOKFLOW_EAGER_START), so a new webhook's first
+ * attempt skips a round trip through the task queue.
+ */
+export async function startApiRole(
+  config: Config,
+  encryptionKey: string,
+  apiKeys: string[],
+  workerConnection?: NativeConnection,
+): Promise<Role & { url: string }> {
+  const hookflow = workerConnection
+    ? await Hookflow.connect({
+        config,
+        client: new Client({ connection: workerConnection, namespace: config.temporalNamespace, dataConverter: hookflowDataConverter(encryptionKey) }),
+        eagerStart: config.eagerStart,
+      })
+    : await Hookflow.connect({ config, encryptionKey });
   const app = buildApi({
     hookflow,
     apiKeys,

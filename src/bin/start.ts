@@ -54,7 +54,7 @@ main(async () => {
   }
   const effective = { ...config, temporalAddress };
   const worker = await startWorkerRole(effective, encryptionKey);
-  const api = await startApiRole(effective, encryptionKey, apiKeys);
+  const api = await startApiRole(effective, encryptionKey, apiKeys, worker.connection);
 
   const stop = async (): Promise<void> => {
     await api.stop();

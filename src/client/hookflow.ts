@@ -53,6 +53,12 @@ export interface HookflowOptions {
   client?: Client;
   /** Settings; @default loadConfig(process.env) */
   config?: Config;
+  /**
+   * Ask Temporal to hand each new webhook's first workflow task straight to a worker in this
+   * process (eager workflow start), saving a round trip through the task queue. Only useful when
+   * `client` runs on the NativeConnection of a Hookflow worker in the same process. @default false
+   */
+  eagerStart?: boolean;
 }
 
 export interface SendResult {
@@ -66,11 +72,12 @@ export class Hookflow {
     readonly client: Client,
     private readonly config: Config,
     private readonly ownsConnection: boolean,
+    private readonly eagerStart = false,
   ) {}
 
   static async connect(options: HookflowOptions = {}): Promise<Hookflow> {
     const config = options.config ?? loadConfig();
-    if (options.client) return new Hookflow(options.client, config, false);
+    if (options.client) return new Hookflow(options.client, config, false, options.eagerStart);
     const connection = await Connection.connect({
       address: options.address ?? config.temporalAddress ?? `localhost:${config.devTemporalPort}`,
     });
@@ -199,6 +206,7 @@ export class Hookflow {
         { key: SEARCH_ATTRIBUTES.host, value: input.authority },
       ],
       staticSummary: summarise(input.request.method, input.request.url),
+      requestEagerStart: this.eagerStart,
     });
   }
 

@@ -215,6 +215,14 @@ function intervalIssue(input: Record<string, unknown>): FieldIssue | undefined {
   return undefined;
 }
 
+/** Building a zod schema costs more than using it: one per body limit, built once. */
+const schemas = new Map<number, ReturnType<typeof webhookSchema>>();
+function schemaFor(limits: SchemaLimits): ReturnType<typeof webhookSchema> {
+  let schema = schemas.get(limits.maxBodyBytes);
+  if (!schema) schemas.set(limits.maxBodyBytes, (schema = webhookSchema(limits)));
+  return schema;
+}
+
 /**
  * Validates `input` and fills in defaults. Throws InvalidWebhookError listing every problem.
  */
@@ -222,7 +230,7 @@ export function parseWebhook(input: unknown, limits: SchemaLimits): Webhook {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidWebhookError([{ field: '(webhook)', message: 'must be a JSON object' }]);
   }
-  const result = webhookSchema(limits).safeParse(input);
+  const result = schemaFor(limits).safeParse(input);
   if (!result.success) {
     const issues = toFieldIssues(result.error, input);
     const interval = intervalIssue(input as Record<string, unknown>);

@@ -16,6 +16,8 @@ import { hookflowDataConverter } from '../temporal/connect';
 export interface HookflowWorker {
   worker: Worker;
   gate: HostGate;
+  /** The worker's connection; a client on it can start webhooks eagerly on this worker. */
+  connection: NativeConnection;
   /** Runs until shutdown() is called or a signal arrives; closes the HTTP client after. */
   run(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   return {
     worker,
     gate,
+    connection,
     async run() {
       gate.start();
       try {

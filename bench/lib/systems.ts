@@ -1,0 +1,127 @@
+/**
+ * The systems compared, each able to start its workers, trigger one delivery, and say which
+ * processes to charge CPU to.
+ */
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { request, Agent } from 'undici';
+import { Hookflow } from '../../src/client/hookflow';
+import { loadConfig, type Config } from '../../src/config';
+import { generateEncryptionKey } from '../../src/temporal/codec';
+import { webhookWorkflowId } from '../../src/temporal/definitions';
+import { startNode, type NodeChild } from './procs';
+import type { BenchTemporal } from './temporal';
+
+export interface System {
+  name: string;
+  /** Processes whose CPU counts: worker(s) and the Temporal server. */
+  pids(): number[];
+  workerPid?(): number;
+  trigger(id: string, url: string): Promise<void>;
+  /** Average history events of the given (delivered) ids. */
+  historyEvents?(ids: string[]): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const DIST = path.resolve(__dirname, '../..');
+
+export function rawSystem(inFlight: number): System {
+  const agent = new Agent({ connections: inFlight });
+  return {
+    name: 'raw',
+    pids: () => [process.pid],
+    async trigger(id, url) {
+      const res = await request(url, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json', 'x-bench-id': id },
+        body: JSON.stringify({ id }),
+      });
+      await res.body.dump();
+    },
+    stop: () => agent.close(),
+  };
+}
+
+async function averageHistory(client: Client, workflowIds: string[]): Promise<number> {
+  let total = 0;
+  for (const workflowId of workflowIds) total += (await client.workflow.getHandle(workflowId).describe()).historyLength;
+  return total / workflowIds.length;
+}
+
+export async function naiveSystem(temporal: BenchTemporal, logDir: string): Promise<System> {
+  const taskQueue = `bench-naive-${Date.now()}`;
+  const worker = startNode(path.join(DIST, 'bench/naive/worker.js'), { TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE: taskQueue }, path.join(logDir, 'naive-worker.log'), 'ready');
+  await worker.ready;
+  const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+  return {
+    name: 'naive',
+    pids: () => [worker.pid, ...(temporal.pid ? [temporal.pid] : [])],
+    workerPid: () => worker.pid,
+    async trigger(id, url) {
+      await client.workflow.start('naiveDeliver', { taskQueue, workflowId: `naive-${id}`, args: [{ url, id }] });
+    },
+    historyEvents: (ids) => averageHistory(client, ids.map((id) => `naive-${id}`)),
+    async stop() {
+      await worker.stop();
+      await client.connection.close();
+    },
+  };
+}
+
+export interface HookflowSystemOptions {
+  name?: string;
+  /** Extra HOOKFLOW_* environment for the worker (e.g. HOOKFLOW_SEND_ACTIVITY=regular). */
+  env?: Record<string, string>;
+  config?: Partial<Config>;
+  retry?: { initialIntervalMs?: number; maxIntervalMs?: number; maxAttempts?: number; maxDurationSeconds?: number };
+  timeoutMs?: number;
+}
+
+export interface HookflowSystem extends System {
+  hookflow: Hookflow;
+  worker: NodeChild;
+  /** Webhook id per bench id. */
+  ids: Map<string, string>;
+}
+
+export async function hookflowSystem(temporal: BenchTemporal, logDir: string, options: HookflowSystemOptions = {}): Promise<HookflowSystem> {
+  const taskQueue = `bench-hookflow-${Date.now()}`;
+  const encryptionKey = generateEncryptionKey();
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: temporal.address,
+    HOOKFLOW_TASK_QUEUE: taskQueue,
+    HOOKFLOW_ENCRYPTION_KEY: encryptionKey,
+    HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
+    HOOKFLOW_LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  const worker = startNode(path.join(DIST, 'src/bin/worker.js'), { ...env, HOOKFLOW_LOG_LEVEL: 'info' }, path.join(logDir, `${options.name ?? 'hookflow'}-worker.log`), 'worker running');
+  await worker.ready;
+  const config = { ...loadConfig(env), ...options.config };
+  const hookflow = await Hookflow.connect({ config, encryptionKey });
+  const ids = new Map<string, string>();
+  return {
+    name: options.name ?? 'hookflow',
+    hookflow,
+    worker,
+    ids,
+    pids: () => [worker.pid, ...(temporal.pid ? [temporal.pid] : [])],
+    workerPid: () => worker.pid,
+    async trigger(id, url) {
+      const { id: webhookId } = await hookflow.send({
+        url,
+        headers: { 'x-bench-id': id },
+        body: { id },
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      });
+      ids.set(id, webhookId);
+    },
+    historyEvents: (benchIds) => averageHistory(hookflow.client, benchIds.map((id) => webhookWorkflowId(ids.get(id)!))),
+    async stop() {
+      await worker.stop();
+      await hookflow.close();
+    },
+  };
+}

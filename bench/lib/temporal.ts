@@ -1,0 +1,49 @@
+/** A fresh embedded Temporal dev server per scenario, persisting to SQLite like `npm start`. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../src/dev/free-port';
+import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
+
+/**
+ * WAL lets the server read while it writes; synchronous=NORMAL then syncs at checkpoints instead
+ * of every commit. A killed process loses nothing in WAL mode (the log is in the OS's hands); only
+ * a power cut or kernel crash could lose the last commits. That is the trade the benchmark and
+ * `npm start` differ on: `npm start` keeps synchronous at its default (FULL).
+ */
+export const BENCH_SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=NORMAL'];
+
+export interface BenchTemporal {
+  address: string;
+  /** The server's pid, for CPU accounting; undefined when TEMPORAL_ADDRESS points elsewhere. */
+  pid?: number;
+  flags: string;
+  stop(): Promise<void>;
+}
+
+export async function startBenchTemporal(workDir: string, pragmas = BENCH_SQLITE_PRAGMAS): Promise<BenchTemporal> {
+  if (process.env.TEMPORAL_ADDRESS) {
+    return { address: process.env.TEMPORAL_ADDRESS, flags: `external ${process.env.TEMPORAL_ADDRESS}`, stop: async () => undefined };
+  }
+  const dir = fs.mkdtempSync(path.join(workDir, 'temporal-'));
+  const server: DevServer = await startDevServer({
+    cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH),
+    dbFile: path.join(dir, 'temporal.db'),
+    port: await freePort(),
+    sqlitePragmas: pragmas,
+    logFile: path.join(dir, 'temporal.log'),
+  });
+  return {
+    address: server.address,
+    pid: server.process.pid,
+    flags: `temporal server start-dev --headless --db-filename <tmp>/temporal.db ${pragmas.map((p) => `--sqlite-pragma ${p}`).join(' ')}`,
+    async stop() {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export { freePort };
+
+export const benchWorkDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'hookflow-bench-'));

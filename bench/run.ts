@@ -1,0 +1,193 @@
+/**
+ * `npm run bench [-- --quick] [-- --only raw,naive,hookflow,...]`: every scenario in one run, so
+ * that their ratios mean something. Writes bench/results/latest.json and prints a table.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { resolveTemporalCli } from '../src/dev/temporal-dev-server';
+import { measure, type Figures } from './lib/measure';
+import { round } from './lib/stats';
+import { hookflowSystem, naiveSystem, rawSystem, type System } from './lib/systems';
+import { benchWorkDir, startBenchTemporal, type BenchTemporal } from './lib/temporal';
+import { bullmqSystem } from './bullmq/system';
+import { downHost } from './scenarios/down-host';
+import { retryHeavy } from './scenarios/retry-heavy';
+import { slowReceiver } from './scenarios/slow-receiver';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const wanted = (name: string): boolean => !only || only.includes(name);
+
+const SIZES = quick
+  ? { count: 1_000, latency: 400, retryHeavy: 500, downHost: 1_000, slow: 10 }
+  : { count: 5_000, latency: 2_000, retryHeavy: 2_000, downHost: 10_000, slow: 20 };
+const countArg = args.find((a) => a.startsWith('--count='));
+if (countArg) {
+  const n = Number(countArg.slice('--count='.length));
+  Object.assign(SIZES, { count: n, latency: Math.max(100, Math.floor(n / 2)), retryHeavy: n, downHost: n, slow: Math.min(SIZES.slow, n) });
+}
+/** Triggers in flight at once for the throughput runs, the same for every system. */
+const IN_FLIGHT = 64;
+/** Down-host drain rate: the default 20/s would take 8 minutes for 10,000 webhooks. */
+const DOWN_HOST_RESUME_RATE = 100;
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+async function withTemporal<T>(work: string, fn: (temporal: BenchTemporal) => Promise<T>): Promise<T> {
+  const temporal = await startBenchTemporal(work);
+  try {
+    return await fn(temporal);
+  } finally {
+    await temporal.stop();
+  }
+}
+
+async function measured(system: System, sizes = SIZES): Promise<Figures> {
+  try {
+    return await measure(system, { count: sizes.count, inFlight: IN_FLIGHT, latencyCount: sizes.latency, log });
+  } finally {
+    await system.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const work = benchWorkDir();
+  const logs = path.join(work, 'logs');
+  const started = Date.now();
+  const scenarios: Record<string, unknown> = {};
+  const notes: string[] = [];
+  let flags = '';
+  const cli = process.env.TEMPORAL_ADDRESS ? undefined : resolveTemporalCli(process.env.TEMPORAL_CLI_PATH);
+
+  if (wanted('raw')) {
+    log('raw: undici straight to the receiver');
+    scenarios.raw = await measured(rawSystem(IN_FLIGHT));
+  }
+  if (wanted('naive')) {
+    log('naive: one workflow + one regular activity, default retry policy');
+    scenarios.naive = await withTemporal(work, async (t) => ((flags = t.flags), measured(await naiveSystem(t, logs))));
+  }
+  if (wanted('hookflow')) {
+    log('hookflow: client SDK send, delivery workflow, local send activity, breaker reporting on');
+    scenarios.hookflow = await withTemporal(work, async (t) => measured(await hookflowSystem(t, logs)));
+  }
+  if (wanted('hookflow-regular')) {
+    log('hookflow-regular: the same with HOOKFLOW_SEND_ACTIVITY=regular');
+    scenarios['hookflow-regular'] = await withTemporal(work, async (t) =>
+      measured(await hookflowSystem(t, logs, { name: 'hookflow-regular', env: { HOOKFLOW_SEND_ACTIVITY: 'regular' }, config: { sendActivity: 'regular' } })),
+    );
+  }
+  if (wanted('bullmq')) {
+    const bull = await bullmqSystem(work, logs, IN_FLIGHT);
+    if (typeof bull === 'string') {
+      log(`bullmq: skipped: ${bull}`);
+      notes.push(`bullmq skipped: ${bull}`);
+    } else {
+      log('bullmq: a BullMQ queue and worker over Redis');
+      scenarios.bullmq = await measured(bull);
+    }
+  }
+  if (wanted('retry-heavy')) {
+    log('retry-heavy: 20 % answered 503 once');
+    const naive = await withTemporal(work, async (t) => {
+      const s = await naiveSystem(t, logs);
+      try {
+        return await retryHeavy(s, SIZES.retryHeavy, IN_FLIGHT);
+      } finally {
+        await s.stop();
+      }
+    });
+    const hookflow = await withTemporal(work, async (t) => {
+      const s = await hookflowSystem(t, logs, { retry: { initialIntervalMs: 1_000 } });
+      try {
+        return await retryHeavy(s, SIZES.retryHeavy, IN_FLIGHT);
+      } finally {
+        await s.stop();
+      }
+    });
+    scenarios['retry-heavy'] = { naive, hookflow };
+  }
+  if (wanted('slow-receiver')) {
+    log('slow-receiver: a 12 s receiver, local against regular activity');
+    const run = (sendActivity: 'local' | 'regular') =>
+      withTemporal(work, async (t) => {
+        const s = await hookflowSystem(t, logs, { name: `slow-${sendActivity}`, env: { HOOKFLOW_SEND_ACTIVITY: sendActivity }, config: { sendActivity } });
+        try {
+          return await slowReceiver(s, SIZES.slow);
+        } finally {
+          await s.stop();
+        }
+      });
+    scenarios['slow-receiver'] = { local: await run('local'), regular: await run('regular') };
+  }
+  if (wanted('down-host')) {
+    log(`down-host: ${SIZES.downHost} webhooks to a host that is down, then recovers`);
+    scenarios['down-host'] = await withTemporal(work, async (t) => {
+      const env = {
+        HOOKFLOW_BREAKER_WINDOW_MS: '10000',
+        HOOKFLOW_BREAKER_COOLDOWN_MS: '5000',
+        HOOKFLOW_BREAKER_MAX_COOLDOWN_MS: '20000',
+        HOOKFLOW_HOST_RESUME_RATE: String(DOWN_HOST_RESUME_RATE),
+      };
+      const s = await hookflowSystem(t, logs, {
+        name: 'down-host',
+        env,
+        config: { breakerWindowMs: 10_000, breakerCooldownMs: 5_000, breakerMaxCooldownMs: 20_000, hostResumeRate: DOWN_HOST_RESUME_RATE },
+        retry: { initialIntervalMs: 1_000, maxIntervalMs: 5_000, maxAttempts: 100, maxDurationSeconds: 86_400 },
+      });
+      try {
+        return await downHost(s, SIZES.downHost, DOWN_HOST_RESUME_RATE, log);
+      } finally {
+        await s.stop();
+      }
+    });
+  }
+
+  const ratio = (a?: Figures, b?: Figures) => (a && b ? round(a.deliveriesPerSec / b.deliveriesPerSec, 2) : undefined);
+  const result = {
+    date: new Date().toISOString(),
+    quick,
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGb: round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      temporalCli: cli ? execFileSync(cli, ['--version']).toString().trim() : `external ${process.env.TEMPORAL_ADDRESS}`,
+      temporalServerFlags: flags,
+    },
+    sizes: SIZES,
+    inFlight: IN_FLIGHT,
+    scenarios,
+    ratios: {
+      hookflowOverNaive: ratio(scenarios.hookflow as Figures, scenarios.naive as Figures),
+      hookflowOverRaw: ratio(scenarios.hookflow as Figures, scenarios.raw as Figures),
+    },
+    notes,
+    wallSeconds: round((Date.now() - started) / 1000),
+  };
+  const out = path.resolve(__dirname, '../../bench/results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  printTable(result.scenarios as Record<string, Figures>, result.ratios);
+  log(`wrote bench/results/latest.json (${result.wallSeconds} s); logs in ${logs}`);
+}
+
+function printTable(scenarios: Record<string, Figures>, ratios: Record<string, number | undefined>): void {
+  const rows = ['raw', 'naive', 'hookflow', 'hookflow-regular', 'bullmq'].filter((n) => scenarios[n]);
+  const cols = ['deliveriesPerSec', 'p50Ms', 'p95Ms', 'p99Ms', 'cpuSecondsPer1000', 'peakRssMb', 'historyEventsPerDelivery'] as const;
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  console.log(line(['scenario', ...cols]));
+  console.log(line(['---', ...cols.map(() => '---')]));
+  for (const name of rows) console.log(line([name, ...cols.map((c) => String(scenarios[name][c] ?? '–'))]));
+  console.log(`hookflow/naive ${ratios.hookflowOverNaive ?? '–'}×, hookflow/raw ${ratios.hookflowOverRaw ?? '–'}×`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

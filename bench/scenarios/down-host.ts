@@ -1,0 +1,75 @@
+/**
+ * Many webhooks to a host that is down, then recovers: what waiting costs the worker, how many
+ * requests still reach the host while its breaker is open, and how the queue drains afterwards.
+ */
+import { closedLoop } from '../lib/load';
+import { memoryMb } from '../lib/procs';
+import { now, startBenchReceiver } from '../lib/receiver';
+import { peakPerWindow, round } from '../lib/stats';
+import type { HookflowSystem } from '../lib/systems';
+import { hostWorkflowId } from '../../src/temporal/host-definitions';
+
+export interface DownHostFigures {
+  webhooks: number;
+  resumeRatePerSec: number;
+  workerRssWhileWaitingMb: number;
+  workerPeakRssMb: number;
+  requestsWhileOpen: number;
+  secondsObservedOpen: number;
+  pausedWebhooksSeen: number;
+  drainSeconds: number;
+  peakRequestsPerSecondWhileDraining: number;
+  hostWorkflowRuns: number;
+  hostWorkflowMaxHistory: number;
+}
+
+export async function downHost(system: HookflowSystem, count: number, resumeRate: number, log: (s: string) => void): Promise<DownHostFigures> {
+  let up = false;
+  const receiver = await startBenchReceiver(() => (up ? 200 : 503));
+  let rssWhileWaiting = 0;
+  const sampler = setInterval(() => (rssWhileWaiting = Math.max(rssWhileWaiting, memoryMb(system.worker.pid).rss)), 500);
+  try {
+    await closedLoop(count, 64, (id) => system.trigger(id, receiver.url), 'down');
+    log(`  down-host: ${count} webhooks started, ${receiver.arrivals.length} requests so far`);
+    const deadline = now() + 600_000;
+    let view = await system.hookflow.hostStatus(receiver.authority);
+    // Wait until (nearly) every webhook waits on the host: first attempts done, retries held.
+    while (now() < deadline && !(view.state !== 'closed' && view.pausedWebhooks >= count - 2)) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      view = await system.hookflow.hostStatus(receiver.authority);
+    }
+    const pausedWebhooksSeen = view.pausedWebhooks;
+    const openedAt = Date.parse(view.openedAt ?? new Date().toISOString());
+    log(`  down-host: host ${view.state}, ${pausedWebhooksSeen} webhooks paused; holding 15 s more`);
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    up = true;
+    const recoveredAt = now();
+    const duringOpen = receiver.arrivals.filter((at) => at > openedAt + 1_000 && at < recoveredAt);
+    await receiver.waitForDistinct(count, 1_800_000);
+    const lastAt = Math.max(...receiver.firstArrival.values());
+    const draining = receiver.arrivals.filter((at) => at >= recoveredAt);
+
+    let runs = 0;
+    let maxHistory = 0;
+    for await (const run of system.hookflow.client.workflow.list({ query: `WorkflowId = '${hostWorkflowId(receiver.authority)}'` })) {
+      runs += 1;
+      maxHistory = Math.max(maxHistory, run.historyLength);
+    }
+    return {
+      webhooks: count,
+      resumeRatePerSec: resumeRate,
+      workerRssWhileWaitingMb: round(rssWhileWaiting),
+      workerPeakRssMb: round(memoryMb(system.worker.pid).peak),
+      requestsWhileOpen: duringOpen.length,
+      secondsObservedOpen: round((recoveredAt - openedAt - 1_000) / 1000, 1),
+      pausedWebhooksSeen,
+      drainSeconds: round((lastAt - recoveredAt) / 1000, 1),
+      peakRequestsPerSecondWhileDraining: peakPerWindow(draining, 1_000),
+      hostWorkflowRuns: runs,
+      hostWorkflowMaxHistory: maxHistory,
+    };
+  } finally {
+    clearInterval(sampler);
+    await receiver.close();
+  }
+}
