@@ -10,7 +10,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { resolveTemporalCli } from '../src/dev/temporal-dev-server';
 import { measure, type Figures } from './lib/measure';
 import { round } from './lib/stats';
-import { hookflowSystem, naiveSystem, rawSystem, type System } from './lib/systems';
+import { hookflowApiSystem, hookflowSystem, naiveSystem, rawSystem, type System } from './lib/systems';
 import { benchWorkDir, startBenchTemporal, type BenchTemporal } from './lib/temporal';
 import { bullmqSystem } from './bullmq/system';
 import { downHost } from './scenarios/down-host';
@@ -81,6 +81,12 @@ async function main(): Promise<void> {
     scenarios['hookflow-regular'] = await withTemporal(work, async (t) =>
       measured(await hookflowSystem(t, logs, { name: 'hookflow-regular', env: { HOOKFLOW_SEND_ACTIVITY: 'regular' }, config: { sendActivity: 'regular' } })),
     );
+  }
+  for (const eager of [true, false]) {
+    const name = eager ? 'hookflow-api' : 'hookflow-api-no-eager';
+    if (!wanted(name)) continue;
+    log(`${name}: POST /v1/webhooks to API and worker in one process, eager start ${eager ? 'on' : 'off'}`);
+    scenarios[name] = await withTemporal(work, async (t) => measured(await hookflowApiSystem(t, logs, eager)));
   }
   if (wanted('bullmq')) {
     const bull = await bullmqSystem(work, logs, IN_FLIGHT);
@@ -178,7 +184,7 @@ async function main(): Promise<void> {
 }
 
 function printTable(scenarios: Record<string, Figures>, ratios: Record<string, number | undefined>): void {
-  const rows = ['raw', 'naive', 'hookflow', 'hookflow-regular', 'bullmq'].filter((n) => scenarios[n]);
+  const rows = ['raw', 'naive', 'hookflow', 'hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'bullmq'].filter((n) => scenarios[n]);
   const cols = ['deliveriesPerSec', 'p50Ms', 'p95Ms', 'p99Ms', 'cpuSecondsPer1000', 'peakRssMb', 'historyEventsPerDelivery'] as const;
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   console.log(line(['scenario', ...cols]));

@@ -17,6 +17,8 @@ export interface Figures {
   p99Ms: number;
   latencyRate: number;
   cpuSecondsPer1000: number;
+  /** The same, per process (worker, Temporal server, …). */
+  cpuSecondsPer1000ByProcess: number[];
   peakRssMb?: number;
   historyEventsPerDelivery?: number;
 }
@@ -30,7 +32,6 @@ export interface MeasureOptions {
 }
 
 const WARMUP = 50;
-const cpuOf = (pids: number[]): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 
 export async function measure(system: System, options: MeasureOptions): Promise<Figures> {
   const receiver = await startBenchReceiver();
@@ -38,11 +39,13 @@ export async function measure(system: System, options: MeasureOptions): Promise<
     await closedLoop(WARMUP, 10, (id) => system.trigger(id, receiver.url), 'warm');
     await receiver.waitForDistinct(WARMUP, 60_000);
 
-    const cpuBefore = cpuOf(system.pids());
+    const pids = system.pids();
+    const cpuBefore = pids.map(cpuSeconds);
     const startedAt = await closedLoop(options.count, options.inFlight, (id) => system.trigger(id, receiver.url), 'tput');
     await receiver.waitForDistinct(WARMUP + options.count, 600_000);
     const lastAt = Math.max(...[...receiver.firstArrival].filter(([id]) => id.startsWith('tput-')).map(([, at]) => at));
-    const cpu = cpuOf(system.pids()) - cpuBefore;
+    const cpuByProcess = pids.map((pid, i) => cpuSeconds(pid) - cpuBefore[i]);
+    const cpu = cpuByProcess.reduce((a, b) => a + b, 0);
     const deliveriesPerSec = options.count / ((lastAt - startedAt) / 1000);
     options.log(`  ${system.name}: ${options.count} deliveries at ${round(deliveriesPerSec)}/s, ${round(cpu, 2)} CPU s`);
 
@@ -60,6 +63,7 @@ export async function measure(system: System, options: MeasureOptions): Promise<
       ...latency,
       latencyRate: rate,
       cpuSecondsPer1000: round((cpu / options.count) * 1000, 2),
+      cpuSecondsPer1000ByProcess: cpuByProcess.map((c) => round((c / options.count) * 1000, 2)),
     };
     const workerPid = system.workerPid?.();
     if (workerPid) figures.peakRssMb = round(memoryMb(workerPid).peak);

@@ -36,7 +36,9 @@ export interface NodeChild {
 export function startNode(script: string, env: Record<string, string>, logFile: string, readyMarker?: string): NodeChild {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', log, 'ipc'] });
+  // --cpu-prof is not allowed in NODE_OPTIONS; BENCH_PROFILE_DIR turns it on for every child.
+  const flags = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...flags, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', log, 'ipc'] });
   fs.closeSync(log);
   live.add(child);
   child.once('exit', () => live.delete(child));

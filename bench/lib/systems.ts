@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';
 import { webhookWorkflowId } from '../../src/temporal/definitions';
 import { startNode, type NodeChild } from './procs';
-import type { BenchTemporal } from './temporal';
+import { freePort, type BenchTemporal } from './temporal';
 
 export interface System {
   name: string;
@@ -122,6 +122,49 @@ export async function hookflowSystem(temporal: BenchTemporal, logDir: string, op
     async stop() {
       await worker.stop();
       await hookflow.close();
+    },
+  };
+}
+
+/**
+ * The HTTP API path as `npm start` runs it against an existing Temporal (TEMPORAL_ADDRESS): API and
+ * worker in one process, so each webhook can start eagerly on that worker (HOOKFLOW_EAGER_START).
+ */
+export async function hookflowApiSystem(temporal: BenchTemporal, logDir: string, eager: boolean): Promise<System> {
+  const port = await freePort();
+  const name = eager ? 'hookflow-api' : 'hookflow-api-no-eager';
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: temporal.address,
+    HOOKFLOW_TASK_QUEUE: `bench-${name}-${Date.now()}`,
+    HOOKFLOW_ENCRYPTION_KEY: generateEncryptionKey(),
+    HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
+    HOOKFLOW_API_KEYS: 'bench-key',
+    HOOKFLOW_PORT: String(port),
+    HOOKFLOW_LOG_LEVEL: 'warn',
+    HOOKFLOW_EAGER_START: String(eager),
+    HOOKFLOW_DATA_DIR: path.join(logDir, name),
+  };
+  const child = startNode(path.join(DIST, 'src/bin/start.js'), env, path.join(logDir, `${name}.log`), 'Hookflow is running');
+  await child.ready;
+  const agent = new Agent({ connections: 64 });
+  const api = `http://127.0.0.1:${port}/v1/webhooks`;
+  return {
+    name,
+    pids: () => [child.pid, ...(temporal.pid ? [temporal.pid] : [])],
+    workerPid: () => child.pid,
+    async trigger(id, url) {
+      const res = await request(api, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { authorization: 'Bearer bench-key', 'content-type': 'application/json' },
+        body: JSON.stringify({ url, headers: { 'x-bench-id': id }, body: { id } }),
+      });
+      const answer = await res.body.text();
+      if (res.statusCode !== 202) throw new Error(`API answered ${res.statusCode}: ${answer}`);
+    },
+    async stop() {
+      await child.stop();
+      await agent.close();
     },
   };
 }

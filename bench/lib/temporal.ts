@@ -21,14 +21,18 @@ export interface BenchTemporal {
   stop(): Promise<void>;
 }
 
-export async function startBenchTemporal(workDir: string, pragmas = BENCH_SQLITE_PRAGMAS): Promise<BenchTemporal> {
+/** BENCH_SQLITE_PRAGMAS (comma-separated) overrides the pragmas; BENCH_SQLITE=memory drops the file. */
+export async function startBenchTemporal(
+  workDir: string,
+  pragmas = process.env.BENCH_SQLITE_PRAGMAS?.split(',').filter(Boolean) ?? BENCH_SQLITE_PRAGMAS,
+): Promise<BenchTemporal> {
   if (process.env.TEMPORAL_ADDRESS) {
     return { address: process.env.TEMPORAL_ADDRESS, flags: `external ${process.env.TEMPORAL_ADDRESS}`, stop: async () => undefined };
   }
   const dir = fs.mkdtempSync(path.join(workDir, 'temporal-'));
   const server: DevServer = await startDevServer({
     cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH),
-    dbFile: path.join(dir, 'temporal.db'),
+    dbFile: process.env.BENCH_SQLITE === 'memory' ? undefined : path.join(dir, 'temporal.db'),
     port: await freePort(),
     sqlitePragmas: pragmas,
     logFile: path.join(dir, 'temporal.log'),

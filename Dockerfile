@@ -1,0 +1,22 @@
+# Hookflow's worker and API. Built for docker-compose.yml; not built or run in this repository's CI
+# (no Docker engine there).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src src
+COPY workflows workflows
+COPY activities activities
+COPY bench bench
+RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production HOOKFLOW_HOST=0.0.0.0
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+COPY --from=build /app/workflows workflows
+COPY package.json ./
+USER node
+CMD ["node", "dist/src/bin/worker.js"]
