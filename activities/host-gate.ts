@@ -62,6 +62,7 @@ export class HostGate {
   private readonly hosts = new Map<string, CachedHost>();
   private readonly limiters = new Map<string, SlotLimiter>();
   private batches = new Map<string, HostReport>();
+  private readonly fetching = new Map<string, Promise<HostView>>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private flushAgain = false;
@@ -196,7 +197,11 @@ export class HostGate {
     if (!refresh) return;
     await Promise.all(
       [...this.hosts].map(async ([authority, host]) => {
-        if (now - host.usedAtMs > VIEW_TTL_MS) return void this.hosts.delete(authority);
+        if (now - host.usedAtMs > VIEW_TTL_MS) {
+          this.hosts.delete(authority);
+          this.limiters.delete(authority);
+          return;
+        }
         const held = host.view.state !== 'closed' || host.view.draining;
         if (!held && !batches.has(authority)) return;
         host.view = await this.fetchView(authority);
@@ -228,13 +233,22 @@ export class HostGate {
     if (old.throttleUntilMs !== undefined) batch.throttleUntilMs = Math.max(batch.throttleUntilMs ?? 0, old.throttleUntilMs);
   }
 
-  private async fetchView(authority: string): Promise<HostView> {
+  /** One query per host at a time, however many attempts ask at once. */
+  private fetchView(authority: string): Promise<HostView> {
+    let pending = this.fetching.get(authority);
+    if (!pending) {
+      pending = this.queryView(authority).finally(() => this.fetching.delete(authority));
+      this.fetching.set(authority, pending);
+    }
+    return pending;
+  }
+
+  private async queryView(authority: string): Promise<HostView> {
     const { client } = this.options;
     try {
-      // A deadline on the call itself, so a slow query is abandoned rather than left retrying.
-      return await client.withAbortSignal(AbortSignal.timeout(QUERY_TIMEOUT_MS), () =>
-        client.workflow.getHandle(hostWorkflowId(authority)).query(hostQuery),
-      );
+      // A deadline on the call itself: when the host workflow's last task was on a worker that
+      // died, its queries wait for the sticky queue to time out, and attempts must not wait too.
+      return await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => client.workflow.getHandle(hostWorkflowId(authority)).query(hostQuery));
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) this.options.onError?.(err, `query ${hostWorkflowId(authority)}`);
       return this.hosts.get(authority)?.view ?? idleHostView(authority);

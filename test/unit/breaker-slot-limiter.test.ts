@@ -3,21 +3,10 @@
  * no span of one window (plus margin) holds more than the advertised limit.
  */
 import { SlotLimiter } from '../../src/breaker/slot-limiter';
+import { prng } from '../helpers/prng';
 import type { RateLimitPolicy } from '../../src/temporal/host-definitions';
 
 const NOW = Date.parse('2026-10-21T07:28:00Z');
-
-/** mulberry32: a small seeded PRNG, so the property test is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** The largest number of slots found in any half-open interval [s, s + span). */
 function busiestSpan(slots: number[], span: number): number {
