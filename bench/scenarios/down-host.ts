@@ -53,7 +53,9 @@ export async function downHost(system: HookflowSystem, count: number, resumeRate
     let maxHistory = 0;
     for await (const run of system.hookflow.client.workflow.list({ query: `WorkflowId = '${hostWorkflowId(receiver.authority)}'` })) {
       runs += 1;
-      maxHistory = Math.max(maxHistory, run.historyLength);
+      // Visibility fills in the length when a run closes; ask the running one directly.
+      const length = run.status.name === 'RUNNING' ? (await system.hookflow.client.workflow.getHandle(run.workflowId, run.runId).describe()).historyLength : run.historyLength;
+      maxHistory = Math.max(maxHistory, length);
     }
     return {
       webhooks: count,
