@@ -148,6 +148,12 @@ export const SETTINGS = {
     doc: '`local` runs each attempt as a local activity (fewer history events, see bench/README.md); `regular` as a regular activity.',
     parse: oneOf('local', 'regular'),
   },
+  maxCachedWorkflows: {
+    env: 'HOOKFLOW_MAX_CACHED_WORKFLOWS',
+    default: '1000',
+    doc: 'Delivery workflows a worker keeps in memory; a waiting webhook evicted from the cache is replayed from its (short) history when it wakes. Bounds worker memory when many webhooks wait (see bench/README.md).',
+    parse: int(0, 1_000_000),
+  },
   eagerStart: {
     env: 'HOOKFLOW_EAGER_START',
     default: 'true',

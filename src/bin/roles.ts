@@ -17,13 +17,13 @@ export interface Role {
 }
 
 export async function startWorkerRole(config: Config, encryptionKey: string): Promise<Role & { connection: NativeConnection }> {
-  const { worker, run, connection } = await createHookflowWorker({ config, encryptionKey });
+  const { run, shutdown, connection } = await createHookflowWorker({ config, encryptionKey });
   const done = run();
   return {
     connection,
     done,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      shutdown();
       await done;
     },
   };

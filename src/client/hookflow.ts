@@ -27,6 +27,7 @@ import {
   controlUpdate,
   HOST_STATE_ATTRIBUTE,
   hostQuery,
+  hostTaskQueue,
   hostWorkflowId,
   type HostControl,
   type HostView,
@@ -177,7 +178,7 @@ export class Hookflow {
       args: [control],
       startWorkflowOperation: new WithStartWorkflowOperation<typeof hostCircuit>('hostCircuit', {
         workflowId: hostWorkflowId(key),
-        taskQueue: this.config.taskQueue,
+        taskQueue: hostTaskQueue(this.config.taskQueue),
         args: [{ authority: key, settings: breakerSettings(this.config) }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         typedSearchAttributes: [{ key: HOST_STATE_ATTRIBUTE, value: 'closed' }],

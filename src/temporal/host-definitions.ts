@@ -6,6 +6,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const hostWorkflowId = (authority: string): string => `host:${authority}`;
+/** Host workflows have a task queue of their own, so a delivery backlog cannot delay them. */
+export const hostTaskQueue = (taskQueue: string): string => `${taskQueue}-hosts`;
 
 export const HOST_STATE_ATTRIBUTE = defineSearchAttributeKey('HostState', SearchAttributeType.KEYWORD);
 

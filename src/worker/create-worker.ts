@@ -1,9 +1,11 @@
 /**
- * The Hookflow worker: runs the delivery workflows and their send activity on the task queue.
+ * The Hookflow worker: the delivery workflows and their send activity on the task queue, and the
+ * per-host breaker workflows on a queue of their own (`<task queue>-hosts`), so that a backlog of
+ * deliveries never delays the breaker that is meant to protect the host from them.
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Agent } from 'undici';
 import { createActivities } from '../../activities';
 import { HostGate } from '../../activities/host-gate';
@@ -12,14 +14,20 @@ import { breakerSettings } from '../breaker/settings';
 import type { Config } from '../config';
 import { createAddressPolicy } from '../net/address-policy';
 import { hookflowDataConverter } from '../temporal/connect';
+import { hostTaskQueue } from '../temporal/host-definitions';
 
 export interface HookflowWorker {
+  /** The delivery workflows' worker. */
   worker: Worker;
+  /** The host breaker workflows' worker. */
+  hostWorker: Worker;
   gate: HostGate;
   /** The worker's connection; a client on it can start webhooks eagerly on this worker. */
   connection: NativeConnection;
-  /** Runs until shutdown() is called or a signal arrives; closes the HTTP client after. */
+  /** Runs until shutdown() is called; closes the HTTP client and connections after. */
   run(): Promise<void>;
+  /** Stops both workers (each finishes what it is running). */
+  shutdown(): void;
 }
 
 export interface CreateWorkerOptions {
@@ -47,7 +55,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   });
   const gate = new HostGate({
     client,
-    taskQueue: config.taskQueue,
+    taskQueue: hostTaskQueue(config.taskQueue),
     settings: breakerSettings(config),
     reportIntervalMs: config.hostReportIntervalMs,
     maxWaitMs: config.maxRetryAfterMs,
@@ -55,25 +63,37 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   });
   const policy = createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs });
   const http: Agent = createHttpClient({ policy });
-  const worker = await Worker.create({
+  const workflowBundle = options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger }));
+  const common = {
     connection,
     namespace: config.temporalNamespace,
-    taskQueue: config.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle,
     activities: createActivities({ dispatcher: http, policy, maxResponseBytes: config.maxResponseBytes, gate, client }),
     dataConverter: hookflowDataConverter(options.encryptionKey),
+  };
+  const worker = await Worker.create({
+    ...common,
+    taskQueue: config.taskQueue,
     maxConcurrentLocalActivityExecutions: config.maxConcurrentSends,
     maxConcurrentActivityTaskExecutions: config.maxConcurrentSends,
+    maxCachedWorkflows: config.maxCachedWorkflows,
     ...options.workerOptions,
   });
+  const hostWorker = await Worker.create({ ...common, taskQueue: hostTaskQueue(config.taskQueue), ...options.workerOptions });
+  const shutdown = (): void => {
+    for (const w of [worker, hostWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+  };
   return {
     worker,
+    hostWorker,
     gate,
     connection,
+    shutdown,
     async run() {
       gate.start();
       try {
-        await worker.run();
+        // If either stops (or fails), stop the other too.
+        await Promise.all([worker.run().finally(shutdown), hostWorker.run().finally(shutdown)]);
       } finally {
         await gate.stop();
         await http.close();

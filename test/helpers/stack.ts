@@ -42,7 +42,7 @@ export async function startTestStack(overrides: Partial<Config> = {}): Promise<T
   }
   const config = testConfig(overrides);
   const encryptionKey = generateEncryptionKey();
-  const { worker, gate, run } = await createHookflowWorker({
+  const { worker, gate, run, shutdown } = await createHookflowWorker({
     config,
     encryptionKey,
     workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
@@ -56,7 +56,7 @@ export async function startTestStack(overrides: Partial<Config> = {}): Promise<T
     worker,
     gate,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      shutdown();
       await running;
       await hookflow.close();
     },

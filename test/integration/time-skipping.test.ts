@@ -49,7 +49,7 @@ test('a Retry-After of two hours is honoured to the second, without waiting two 
   });
   const config = testConfig({ temporalAddress: env.address });
   const encryptionKey = generateEncryptionKey();
-  const { worker, run } = await createHookflowWorker({
+  const { run, shutdown } = await createHookflowWorker({
     config,
     encryptionKey,
     connection: env.nativeConnection,
@@ -71,7 +71,7 @@ test('a Retry-After of two hours is honoured to the second, without waiting two 
     expect(Date.parse(first.nextAttemptAt!) - Date.parse(first.startedAt)).toBeGreaterThanOrEqual(7_200_000 - 1_000);
     expect((await env.currentTimeMs()) - askedAt).toBeGreaterThanOrEqual(7_200_000 - 1_000);
   } finally {
-    worker.shutdown();
+    shutdown();
     await running;
   }
 }, 60_000);
