@@ -61,6 +61,8 @@ export interface HostGateOptions {
 export class HostGate {
   private readonly hosts = new Map<string, CachedHost>();
   private readonly limiters = new Map<string, SlotLimiter>();
+  /** Paces webhooks the host workflow released, so they reach the host at the resume rate even when they pile up here. */
+  private readonly resumeLimiters = new Map<string, SlotLimiter>();
   private batches = new Map<string, HostReport>();
   private readonly fetching = new Map<string, Promise<HostView>>();
   private timer?: NodeJS.Timeout;
@@ -103,12 +105,22 @@ export class HostGate {
     if (view.state !== 'closed' || (view.draining && !ask.released)) {
       return this.hold(authority, workflowId, view.state, view.resumeAt ? Date.parse(view.resumeAt) : undefined);
     }
-    const limiter = this.limiters.get(authority);
+    const limiter = ask.released ? this.resumeLimiter(authority, view) : this.limiters.get(authority);
     if (limiter && !(ask.slotMs !== undefined && limiter.holds(ask.slotMs))) {
       const slotMs = limiter.reserve(now);
       if (slotMs > now + SLOT_TOLERANCE_MS) return { go: false, reason: 'rate-limit', slotMs };
     }
     return { go: true };
+  }
+
+  /** The resume rate, or the host's advertised rate if lower, as send slots per second. */
+  private resumeLimiter(authority: string, view: HostView): SlotLimiter {
+    const advertised = view.rateLimit ? Math.floor((view.rateLimit.limit * 1000) / view.rateLimit.windowMs) : Infinity;
+    const policy = { limit: Math.max(1, Math.min(this.options.settings.resumeRate, advertised)), windowMs: 1000 };
+    let limiter = this.resumeLimiters.get(authority);
+    if (!limiter) this.resumeLimiters.set(authority, (limiter = new SlotLimiter(policy)));
+    else limiter.setPolicy(policy);
+    return limiter;
   }
 
   record(authority: string, workflowId: string, result: SendAttemptResult, probe: boolean): void {
@@ -200,6 +212,7 @@ export class HostGate {
         if (now - host.usedAtMs > VIEW_TTL_MS) {
           this.hosts.delete(authority);
           this.limiters.delete(authority);
+          this.resumeLimiters.delete(authority);
           return;
         }
         const held = host.view.state !== 'closed' || host.view.draining;

@@ -150,7 +150,7 @@ export const SETTINGS = {
   },
   maxCachedWorkflows: {
     env: 'HOOKFLOW_MAX_CACHED_WORKFLOWS',
-    default: '1000',
+    default: '100',
     doc: 'Delivery workflows a worker keeps in memory; a waiting webhook evicted from the cache is replayed from its (short) history when it wakes. Bounds worker memory when many webhooks wait (see bench/README.md).',
     parse: int(0, 1_000_000),
   },

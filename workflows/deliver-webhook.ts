@@ -44,18 +44,19 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         await wf.continueAsNew<typeof deliverWebhook>({ ...input, carried: log.carry() });
       }
       waiting.resume = undefined;
+      const asked = next;
       const result = await attempt(send, {
         id: input.id,
         authority: input.authority,
         request: input.request,
         signingSecret: input.signingSecret,
         timeoutMs: input.timeoutMs,
-        ...next,
+        ...asked,
       });
       next = {};
       if (result.held?.reason === 'rate-limit') {
-        // The host's advertised rate limit gave this webhook a later slot: come back then.
-        next = { slotMs: result.held.slotMs };
+        // The host's rate limit (or the pace of a resume) gave this webhook a later slot: come back then.
+        next = { slotMs: result.held.slotMs, ...(asked.released ? { released: true } : {}) };
         await wf.sleep(Math.max(1, result.held.slotMs - Date.now()));
         continue;
       }

@@ -95,6 +95,8 @@ export async function hookflowSystem(temporal: BenchTemporal, logDir: string, op
     HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
     HOOKFLOW_LOG_LEVEL: 'warn',
     ...options.env,
+    // For sweeps: BENCH_HOOKFLOW_ENV='{"HOOKFLOW_MAX_CACHED_WORKFLOWS":"100"}'.
+    ...(process.env.BENCH_HOOKFLOW_ENV ? (JSON.parse(process.env.BENCH_HOOKFLOW_ENV) as Record<string, string>) : {}),
   };
   const worker = startNode(path.join(DIST, 'src/bin/worker.js'), { ...env, HOOKFLOW_LOG_LEVEL: 'info' }, path.join(logDir, `${options.name ?? 'hookflow'}-worker.log`), 'worker running');
   await worker.ready;

@@ -14,6 +14,8 @@ export interface DownHostFigures {
   resumeRatePerSec: number;
   workerRssWhileWaitingMb: number;
   workerPeakRssMb: number;
+  /** Requests that reached the host before its breaker opened (first attempts, mostly). */
+  requestsBeforeOpen: number;
   requestsWhileOpen: number;
   secondsObservedOpen: number;
   pausedWebhooksSeen: number;
@@ -62,6 +64,7 @@ export async function downHost(system: HookflowSystem, count: number, resumeRate
       resumeRatePerSec: resumeRate,
       workerRssWhileWaitingMb: round(rssWhileWaiting),
       workerPeakRssMb: round(memoryMb(system.worker.pid).peak),
+      requestsBeforeOpen: receiver.arrivals.filter((at) => at <= openedAt + 1_000).length,
       requestsWhileOpen: duringOpen.length,
       secondsObservedOpen: round((recoveredAt - openedAt - 1_000) / 1000, 1),
       pausedWebhooksSeen,
