@@ -13,6 +13,7 @@ import { round } from './lib/stats';
 import { hookflowApiSystem, hookflowSystem, naiveSystem, rawSystem, type System } from './lib/systems';
 import { benchWorkDir, startBenchTemporal, type BenchTemporal } from './lib/temporal';
 import { bullmqSystem } from './bullmq/system';
+import { renderResults, writeResults } from './lib/report';
 import { downHost } from './scenarios/down-host';
 import { retryHeavy } from './scenarios/retry-heavy';
 import { slowReceiver } from './scenarios/slow-receiver';
@@ -182,6 +183,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   printTable(result.scenarios as Record<string, Figures>, result.ratios);
+  // Only a full run of every scenario replaces the figures the README keeps.
+  if (!quick && !only && !countArg) writeResults(path.join(out, '..', 'README.md'), renderResults(result));
   log(`wrote bench/results/latest.json (${result.wallSeconds} s); logs in ${logs}`);
 }
 

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
@@ -18,6 +19,19 @@ function which(binary: string): string | undefined {
   return undefined;
 }
 
+async function untilListening(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(true)).once('error', () => resolve(false));
+      socket.unref();
+      setTimeout(() => socket.destroy(), 200);
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`redis-server did not listen on ${port}`);
+}
+
 export async function bullmqSystem(work: string, logDir: string, concurrency: number): Promise<System | string> {
   const redisServer = which('redis-server');
   if (!redisServer) return 'redis-server is not installed (apt-get install redis-server)';
@@ -27,8 +41,8 @@ export async function bullmqSystem(work: string, logDir: string, concurrency: nu
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${port}`;
+  await untilListening(port);
   const connection = new IORedis(url, { maxRetriesPerRequest: null });
-  for (let i = 0; i < 50 && connection.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 100));
   const queueName = 'bench';
   const queue = new Queue(queueName, { connection });
   const worker = startNode(path.resolve(__dirname, 'worker.js'), { REDIS_URL: url, QUEUE: queueName, CONCURRENCY: String(concurrency) }, path.join(logDir, 'bullmq-worker.log'), 'ready');
