@@ -14,18 +14,20 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { idleHostView } from '../src/breaker/authority';
+import { resumePerSecond } from '../src/breaker/host-breaker';
 import { hostNews } from '../src/breaker/host-news';
 import { SlotLimiter } from '../src/breaker/slot-limiter';
 import type { SendAttemptResult } from '../src/temporal/definitions';
 import {
+  hostCircuitStart,
   hostQuery,
   hostWorkflowId,
-  HOST_STATE_ATTRIBUTE,
   reportSignal,
   type BreakerSettings,
   type HostReport,
   type HostState,
   type HostView,
+  type RateLimitPolicy,
 } from '../src/temporal/host-definitions';
 import type { hostCircuit } from '../workflows/host-circuit';
 
@@ -50,6 +52,7 @@ interface CachedHost {
 
 export interface HostGateOptions {
   client: Client;
+  /** The delivery task queue; host workflows run on its `-hosts` companion. */
   taskQueue: string;
   settings: BreakerSettings;
   reportIntervalMs: number;
@@ -105,22 +108,16 @@ export class HostGate {
     if (view.state !== 'closed' || (view.draining && !ask.released)) {
       return this.hold(authority, workflowId, view.state, view.resumeAt ? Date.parse(view.resumeAt) : undefined);
     }
-    const limiter = ask.released ? this.resumeLimiter(authority, view) : this.limiters.get(authority);
+    // Released webhooks go at the resume rate (or the host's advertised rate, if lower), so they
+    // reach the host paced even when they pile up in this worker.
+    const limiter = ask.released
+      ? limiterIn(this.resumeLimiters, authority, { limit: resumePerSecond(this.options.settings.resumeRate, view.rateLimit), windowMs: 1000 })
+      : this.limiters.get(authority);
     if (limiter && !(ask.slotMs !== undefined && limiter.holds(ask.slotMs))) {
       const slotMs = limiter.reserve(now);
       if (slotMs > now + SLOT_TOLERANCE_MS) return { go: false, reason: 'rate-limit', slotMs };
     }
     return { go: true };
-  }
-
-  /** The resume rate, or the host's advertised rate if lower, as send slots per second. */
-  private resumeLimiter(authority: string, view: HostView): SlotLimiter {
-    const advertised = view.rateLimit ? Math.floor((view.rateLimit.limit * 1000) / view.rateLimit.windowMs) : Infinity;
-    const policy = { limit: Math.max(1, Math.min(this.options.settings.resumeRate, advertised)), windowMs: 1000 };
-    let limiter = this.resumeLimiters.get(authority);
-    if (!limiter) this.resumeLimiters.set(authority, (limiter = new SlotLimiter(policy)));
-    else limiter.setPolicy(policy);
-    return limiter;
   }
 
   record(authority: string, workflowId: string, result: SendAttemptResult, probe: boolean): void {
@@ -131,13 +128,10 @@ export class HostGate {
     batch.requests += 1;
     if (news.failure) batch.failures += 1;
     let urgent = false;
-    if (news.rateLimit) {
-      batch.rateLimit = news.rateLimit;
-      if (limiter) limiter.setPolicy(news.rateLimit);
-      // The send that taught us the limit counts against it too.
-      else this.limiters.set(authority, new SlotLimiter(news.rateLimit)).get(authority)!.note(result.startedAtMs);
-    }
-    if (probe && limiter) limiter.note(result.startedAtMs);
+    if (news.rateLimit) batch.rateLimit = news.rateLimit;
+    const learnt = news.rateLimit ? limiterIn(this.limiters, authority, news.rateLimit) : limiter;
+    // Sends that went without a slot (the one that taught us the limit, a probe) count against it too.
+    if (learnt && (learnt !== limiter || probe)) learnt.note(result.startedAtMs);
     if (news.throttleUntilMs !== undefined) {
       batch.throttleUntilMs = Math.max(batch.throttleUntilMs ?? 0, news.throttleUntilMs);
       const host = this.hosts.get(authority);
@@ -155,12 +149,18 @@ export class HostGate {
   private async host(authority: string, now: number): Promise<CachedHost> {
     let host = this.hosts.get(authority);
     if (!host) {
-      host = { view: await this.fetchView(authority), usedAtMs: now };
+      host = { view: await this.refresh(authority), usedAtMs: now };
       this.hosts.set(authority, host);
-      if (host.view.rateLimit && !this.limiters.has(authority)) this.limiters.set(authority, new SlotLimiter(host.view.rateLimit));
     }
     host.usedAtMs = now;
     return host;
+  }
+
+  /** Reads the host's view; a rate limit other workers learnt becomes this worker's too. */
+  private async refresh(authority: string): Promise<HostView> {
+    const view = await this.fetchView(authority);
+    if (view.rateLimit) limiterIn(this.limiters, authority, view.rateLimit);
+    return view;
   }
 
   private hold(authority: string, workflowId: string, state: HostState, untilMs: number | undefined): Admission {
@@ -217,7 +217,7 @@ export class HostGate {
         }
         const held = host.view.state !== 'closed' || host.view.draining;
         if (!held && !batches.has(authority)) return;
-        host.view = await this.fetchView(authority);
+        host.view = await this.refresh(authority);
         if (host.localUntilMs !== undefined && host.localUntilMs <= Date.now()) host.localUntilMs = undefined;
       }),
     );
@@ -225,13 +225,9 @@ export class HostGate {
 
   private async report(authority: string, report: HostReport): Promise<void> {
     await this.options.client.workflow.signalWithStart<typeof hostCircuit, [HostReport]>('hostCircuit', {
-      workflowId: hostWorkflowId(authority),
-      taskQueue: this.options.taskQueue,
-      args: [{ authority, settings: this.options.settings }],
+      ...hostCircuitStart(authority, this.options.taskQueue, this.options.settings),
       signal: reportSignal,
       signalArgs: [report],
-      typedSearchAttributes: [{ key: HOST_STATE_ATTRIBUTE, value: 'closed' }],
-      staticSummary: `Circuit breaker for ${authority}`,
     });
     this.reportsSent += 1;
   }
@@ -267,4 +263,16 @@ export class HostGate {
       return this.hosts.get(authority)?.view ?? idleHostView(authority);
     }
   }
+}
+
+/** The limiter of `authority` in `limiters`, created or set to `policy`. */
+function limiterIn(limiters: Map<string, SlotLimiter>, authority: string, policy: RateLimitPolicy): SlotLimiter {
+  const limiter = limiters.get(authority);
+  if (limiter) {
+    limiter.setPolicy(policy);
+    return limiter;
+  }
+  const created = new SlotLimiter(policy);
+  limiters.set(authority, created);
+  return created;
 }

@@ -1,12 +1,14 @@
 /**
- * The undici dispatcher every attempt goes through. Its DNS lookup refuses addresses the policy
- * does not allow, so the check applies to the address actually connected to: a public name that
- * resolves to 10.0.0.5 is refused as surely as http://10.0.0.5/ is. Redirects are never
- * followed (undici's request() has no redirect handling unless an interceptor adds it).
+ * The undici dispatcher every attempt goes through. It refuses addresses the policy does not allow
+ * on the address actually connected to: its DNS lookup filters what a name resolves to (a public
+ * name that resolves to 10.0.0.5 is refused), and its connector refuses a literal IP in the URL
+ * (for which Node does no lookup). Redirects are never followed (undici's request() has no
+ * redirect handling unless an interceptor adds it).
  */
 import dns from 'node:dns';
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
-import { Agent } from 'undici';
+import net from 'node:net';
+import { Agent, buildConnector } from 'undici';
 import { isAllowedAddress, type AddressPolicy } from '../src/net/address-policy';
 
 export class BlockedAddressError extends Error {
@@ -15,7 +17,9 @@ export class BlockedAddressError extends Error {
     readonly hostname: string,
     readonly address: string,
   ) {
-    super(`${hostname} resolves to ${address}, which is not a public address (HOOKFLOW_ALLOW_PRIVATE_NETWORKS, HOOKFLOW_ALLOWED_CIDRS)`);
+    super(
+      `${hostname === address ? address : `${hostname} resolves to ${address}, which`} is not a public address (HOOKFLOW_ALLOW_PRIVATE_NETWORKS, HOOKFLOW_ALLOWED_CIDRS)`,
+    );
   }
 }
 
@@ -33,6 +37,16 @@ export function guardedLookup(policy: AddressPolicy) {
   };
 }
 
+/** The default connector, with literal IP hosts checked before any connection is made. */
+function guardedConnector(policy: AddressPolicy): buildConnector.connector {
+  const connect = buildConnector({ lookup: guardedLookup(policy), timeout: 10_000 });
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (net.isIP(host) && !isAllowedAddress(policy, host)) return callback(new BlockedAddressError(host, host), null);
+    connect(options, callback);
+  };
+}
+
 export interface HttpClientOptions {
   policy: AddressPolicy;
   /** Open connections per origin. */
@@ -41,7 +55,7 @@ export interface HttpClientOptions {
 
 export function createHttpClient(options: HttpClientOptions): Agent {
   return new Agent({
-    connect: { lookup: guardedLookup(options.policy), timeout: 10_000 },
+    connect: guardedConnector(options.policy),
     connections: options.connectionsPerOrigin ?? 64,
     keepAliveTimeout: 4_000,
   });

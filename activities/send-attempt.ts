@@ -4,11 +4,9 @@
  * headers, body) is bounded by the webhook's timeout, and the response body is read only up to
  * a cap, so neither a hanging nor an endless receiver can hold a worker slot.
  */
-import net from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { request, type Dispatcher } from 'undici';
 import type { SendErrorCode } from '../src/delivery/classify';
-import { isAllowedAddress, type AddressPolicy } from '../src/net/address-policy';
 import type { SendAttemptInput, SendAttemptResult } from '../src/temporal/definitions';
 import { USER_AGENT } from '../src/version';
 
@@ -18,8 +16,8 @@ const MAX_RESPONSE_HEADERS = 64;
 const MAX_HEADER_VALUE = 1024;
 
 export interface SendDeps {
+  /** The guarded dispatcher of activities/http-client.ts: it refuses non-public addresses. */
   dispatcher: Dispatcher;
-  policy: AddressPolicy;
   /** HOOKFLOW_MAX_RESPONSE_BYTES */
   maxResponseBytes: number;
 }
@@ -47,11 +45,6 @@ export async function sendAttempt(deps: SendDeps, input: SendAttemptInput, cance
     ...fields,
   });
 
-  const literal = literalAddress(input.request.url);
-  if (literal && !isAllowedAddress(deps.policy, literal)) {
-    return done({ errorCode: 'blocked', errorMessage: `${literal} is not a public address (HOOKFLOW_ALLOW_PRIVATE_NETWORKS, HOOKFLOW_ALLOWED_CIDRS)` });
-  }
-
   const timeout = AbortSignal.timeout(input.timeoutMs);
   const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
   let statusCode: number | undefined;
@@ -77,11 +70,6 @@ export async function sendAttempt(deps: SendDeps, input: SendAttemptInput, cance
     if (statusCode !== undefined) return done({ statusCode, responseHeaders, responseBodySnippet: `[response body not read: ${message}]` });
     return done({ errorCode: code, errorMessage: message });
   }
-}
-
-function literalAddress(url: string): string | undefined {
-  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
-  return net.isIP(host) ? host : undefined;
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

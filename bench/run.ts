@@ -40,22 +40,17 @@ const DOWN_HOST_RESUME_RATE = 100;
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-async function withTemporal<T>(work: string, fn: (temporal: BenchTemporal) => Promise<T>): Promise<T> {
-  const temporal = await startBenchTemporal(work);
+/** Runs `fn` on `system`, then stops the system. */
+async function using<S extends System, T>(system: S, fn: (system: S) => Promise<T>): Promise<T> {
   try {
-    return await fn(temporal);
-  } finally {
-    await temporal.stop();
-  }
-}
-
-async function measured(system: System, sizes = SIZES): Promise<Figures> {
-  try {
-    return await measure(system, { count: sizes.count, inFlight: IN_FLIGHT, latencyCount: sizes.latency, log });
+    return await fn(system);
   } finally {
     await system.stop();
   }
 }
+
+const measured = (system: System): Promise<Figures> =>
+  using(system, (s) => measure(s, { count: SIZES.count, inFlight: IN_FLIGHT, latencyCount: SIZES.latency, log }));
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -67,29 +62,41 @@ async function main(): Promise<void> {
   let flags = '';
   const cli = process.env.TEMPORAL_ADDRESS ? undefined : resolveTemporalCli(process.env.TEMPORAL_CLI_PATH);
 
+  /** A fresh Temporal server for each system, so that no run inherits another's history. */
+  const onFreshTemporal = async <S extends System, T>(make: (t: BenchTemporal) => Promise<S>, fn: (system: S) => Promise<T>): Promise<T> => {
+    const temporal = await startBenchTemporal(work);
+    flags = temporal.flags;
+    try {
+      return await using(await make(temporal), fn);
+    } finally {
+      await temporal.stop();
+    }
+  };
+
   if (wanted('raw')) {
     log('raw: undici straight to the receiver');
     scenarios.raw = await measured(rawSystem(IN_FLIGHT));
   }
   if (wanted('naive')) {
     log('naive: one workflow + one regular activity, default retry policy');
-    scenarios.naive = await withTemporal(work, async (t) => ((flags = t.flags), measured(await naiveSystem(t, logs))));
+    scenarios.naive = await onFreshTemporal((t) => naiveSystem(t, logs), measured);
   }
   if (wanted('hookflow')) {
     log('hookflow: client SDK send, delivery workflow, local send activity, breaker reporting on');
-    scenarios.hookflow = await withTemporal(work, async (t) => measured(await hookflowSystem(t, logs)));
+    scenarios.hookflow = await onFreshTemporal((t) => hookflowSystem(t, logs), measured);
   }
   if (wanted('hookflow-regular')) {
     log('hookflow-regular: the same with HOOKFLOW_SEND_ACTIVITY=regular');
-    scenarios['hookflow-regular'] = await withTemporal(work, async (t) =>
-      measured(await hookflowSystem(t, logs, { name: 'hookflow-regular', env: { HOOKFLOW_SEND_ACTIVITY: 'regular' }, config: { sendActivity: 'regular' } })),
+    scenarios['hookflow-regular'] = await onFreshTemporal(
+      (t) => hookflowSystem(t, logs, { name: 'hookflow-regular', env: { HOOKFLOW_SEND_ACTIVITY: 'regular' } }),
+      measured,
     );
   }
   for (const eager of [true, false]) {
     const name = eager ? 'hookflow-api' : 'hookflow-api-no-eager';
     if (!wanted(name)) continue;
     log(`${name}: POST /v1/webhooks to API and worker in one process, eager start ${eager ? 'on' : 'off'}`);
-    scenarios[name] = await withTemporal(work, async (t) => measured(await hookflowApiSystem(t, logs, eager)));
+    scenarios[name] = await onFreshTemporal((t) => hookflowApiSystem(t, logs, eager), measured);
   }
   if (wanted('bullmq')) {
     const bull = await bullmqSystem(work, logs, IN_FLIGHT);
@@ -103,58 +110,34 @@ async function main(): Promise<void> {
   }
   if (wanted('retry-heavy')) {
     log('retry-heavy: 20 % answered 503 once');
-    const naive = await withTemporal(work, async (t) => {
-      const s = await naiveSystem(t, logs);
-      try {
-        return await retryHeavy(s, SIZES.retryHeavy, IN_FLIGHT);
-      } finally {
-        await s.stop();
-      }
-    });
-    const hookflow = await withTemporal(work, async (t) => {
-      const s = await hookflowSystem(t, logs, { retry: { initialIntervalMs: 1_000 } });
-      try {
-        return await retryHeavy(s, SIZES.retryHeavy, IN_FLIGHT);
-      } finally {
-        await s.stop();
-      }
-    });
-    scenarios['retry-heavy'] = { naive, hookflow };
+    const run = (s: System) => retryHeavy(s, SIZES.retryHeavy, IN_FLIGHT);
+    scenarios['retry-heavy'] = {
+      naive: await onFreshTemporal((t) => naiveSystem(t, logs), run),
+      hookflow: await onFreshTemporal((t) => hookflowSystem(t, logs, { retry: { initialIntervalMs: 1_000 } }), run),
+    };
   }
   if (wanted('slow-receiver')) {
     log('slow-receiver: a 12 s receiver, local against regular activity');
     const run = (sendActivity: 'local' | 'regular') =>
-      withTemporal(work, async (t) => {
-        const s = await hookflowSystem(t, logs, { name: `slow-${sendActivity}`, env: { HOOKFLOW_SEND_ACTIVITY: sendActivity }, config: { sendActivity } });
-        try {
-          return await slowReceiver(s, SIZES.slow);
-        } finally {
-          await s.stop();
-        }
-      });
+      onFreshTemporal(
+        (t) => hookflowSystem(t, logs, { name: `slow-${sendActivity}`, env: { HOOKFLOW_SEND_ACTIVITY: sendActivity } }),
+        (s) => slowReceiver(s, SIZES.slow),
+      );
     scenarios['slow-receiver'] = { local: await run('local'), regular: await run('regular') };
   }
   if (wanted('down-host')) {
     log(`down-host: ${SIZES.downHost} webhooks to a host that is down, then recovers`);
-    scenarios['down-host'] = await withTemporal(work, async (t) => {
-      const env = {
-        HOOKFLOW_BREAKER_WINDOW_MS: '10000',
-        HOOKFLOW_BREAKER_COOLDOWN_MS: '5000',
-        HOOKFLOW_BREAKER_MAX_COOLDOWN_MS: '20000',
-        HOOKFLOW_HOST_RESUME_RATE: String(DOWN_HOST_RESUME_RATE),
-      };
-      const s = await hookflowSystem(t, logs, {
-        name: 'down-host',
-        env,
-        config: { breakerWindowMs: 10_000, breakerCooldownMs: 5_000, breakerMaxCooldownMs: 20_000, hostResumeRate: DOWN_HOST_RESUME_RATE },
-        retry: { initialIntervalMs: 1_000, maxIntervalMs: 5_000, maxAttempts: 100, maxDurationSeconds: 86_400 },
-      });
-      try {
-        return await downHost(s, SIZES.downHost, DOWN_HOST_RESUME_RATE, log);
-      } finally {
-        await s.stop();
-      }
-    });
+    const env = {
+      HOOKFLOW_BREAKER_WINDOW_MS: '10000',
+      HOOKFLOW_BREAKER_COOLDOWN_MS: '5000',
+      HOOKFLOW_BREAKER_MAX_COOLDOWN_MS: '20000',
+      HOOKFLOW_HOST_RESUME_RATE: String(DOWN_HOST_RESUME_RATE),
+    };
+    const retry = { initialIntervalMs: 1_000, maxIntervalMs: 5_000, maxAttempts: 100, maxDurationSeconds: 86_400 };
+    scenarios['down-host'] = await onFreshTemporal(
+      (t) => hookflowSystem(t, logs, { name: 'down-host', env, retry }),
+      (s) => downHost(s, SIZES.downHost, DOWN_HOST_RESUME_RATE, log),
+    );
   }
 
   const ratio = (a?: Figures, b?: Figures) => (a && b ? round(a.deliveriesPerSec / b.deliveriesPerSec, 2) : undefined);
@@ -182,20 +165,11 @@ async function main(): Promise<void> {
   const out = path.resolve(__dirname, '../../bench/results');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-  printTable(result.scenarios as Record<string, Figures>, result.ratios);
+  const report = renderResults(result);
+  console.log(report);
   // Only a full run of every scenario replaces the figures the README keeps.
-  if (!quick && !only && !countArg) writeResults(path.join(out, '..', 'README.md'), renderResults(result));
+  if (!quick && !only && !countArg) writeResults(path.join(out, '..', 'README.md'), report);
   log(`wrote bench/results/latest.json (${result.wallSeconds} s); logs in ${logs}`);
-}
-
-function printTable(scenarios: Record<string, Figures>, ratios: Record<string, number | undefined>): void {
-  const rows = ['raw', 'naive', 'hookflow', 'hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'bullmq'].filter((n) => scenarios[n]);
-  const cols = ['deliveriesPerSec', 'p50Ms', 'p95Ms', 'p99Ms', 'cpuSecondsPer1000', 'peakRssMb', 'historyEventsPerDelivery'] as const;
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  console.log(line(['scenario', ...cols]));
-  console.log(line(['---', ...cols.map(() => '---')]));
-  for (const name of rows) console.log(line([name, ...cols.map((c) => String(scenarios[name][c] ?? '–'))]));
-  console.log(`hookflow/naive ${ratios.hookflowOverNaive ?? '–'}×, hookflow/raw ${ratios.hookflowOverRaw ?? '–'}×`);
 }
 
 main().catch((err) => {

@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { startNode } from '../lib/procs';
 import type { System } from '../lib/systems';
-import { freePort } from '../lib/temporal';
+import { freePort } from '../../src/dev/free-port';
 
 function which(binary: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {

@@ -4,7 +4,7 @@
  * history events per first-try delivery.
  */
 import { closedLoop, openLoop } from './load';
-import { cpuSeconds, memoryMb } from './procs';
+import { cpuSeconds, memoryMb } from '../../src/dev/proc-stats';
 import { now, startBenchReceiver } from './receiver';
 import { latencySummary, round } from './stats';
 import type { System } from './systems';
@@ -66,7 +66,8 @@ export async function measure(system: System, options: MeasureOptions): Promise<
       cpuSecondsPer1000ByProcess: cpuByProcess.map((c) => round((c / options.count) * 1000, 2)),
     };
     const workerPid = system.workerPid?.();
-    if (workerPid) figures.peakRssMb = round(memoryMb(workerPid).peak);
+    const memory = workerPid ? memoryMb(workerPid) : undefined;
+    if (memory) figures.peakRssMb = round(memory.peak);
     if (system.historyEvents) {
       const sample = Array.from({ length: 20 }, (_, i) => `tput-${Math.floor((i * options.count) / 20)}`);
       figures.historyEventsPerDelivery = round(await system.historyEvents(sample), 2);

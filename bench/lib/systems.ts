@@ -6,11 +6,12 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { request, Agent } from 'undici';
 import { Hookflow } from '../../src/client/hookflow';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';
 import { webhookWorkflowId } from '../../src/temporal/definitions';
 import { startNode, type NodeChild } from './procs';
-import { freePort, type BenchTemporal } from './temporal';
+import { freePort } from '../../src/dev/free-port';
+import type { BenchTemporal } from './temporal';
 
 export interface System {
   name: string;
@@ -71,9 +72,8 @@ export async function naiveSystem(temporal: BenchTemporal, logDir: string): Prom
 
 export interface HookflowSystemOptions {
   name?: string;
-  /** Extra HOOKFLOW_* environment for the worker (e.g. HOOKFLOW_SEND_ACTIVITY=regular). */
+  /** Extra HOOKFLOW_* settings for the worker and the client (e.g. HOOKFLOW_SEND_ACTIVITY=regular). */
   env?: Record<string, string>;
-  config?: Partial<Config>;
   retry?: { initialIntervalMs?: number; maxIntervalMs?: number; maxAttempts?: number; maxDurationSeconds?: number };
   timeoutMs?: number;
 }
@@ -85,23 +85,29 @@ export interface HookflowSystem extends System {
   ids: Map<string, string>;
 }
 
-export async function hookflowSystem(temporal: BenchTemporal, logDir: string, options: HookflowSystemOptions = {}): Promise<HookflowSystem> {
-  const taskQueue = `bench-hookflow-${Date.now()}`;
-  const encryptionKey = generateEncryptionKey();
-  const env: Record<string, string> = {
+/**
+ * The environment of a Hookflow process under test, shared with the benchmark's own client so both
+ * read the same settings. BENCH_HOOKFLOW_ENV (JSON) adds settings to every Hookflow process, for sweeps:
+ * BENCH_HOOKFLOW_ENV='{"HOOKFLOW_MAX_CACHED_WORKFLOWS":"1000"}'.
+ */
+function hookflowEnv(temporal: BenchTemporal, name: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
     TEMPORAL_ADDRESS: temporal.address,
-    HOOKFLOW_TASK_QUEUE: taskQueue,
-    HOOKFLOW_ENCRYPTION_KEY: encryptionKey,
+    HOOKFLOW_TASK_QUEUE: `bench-${name}-${Date.now()}`,
+    HOOKFLOW_ENCRYPTION_KEY: generateEncryptionKey(),
     HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
     HOOKFLOW_LOG_LEVEL: 'warn',
-    ...options.env,
-    // For sweeps: BENCH_HOOKFLOW_ENV='{"HOOKFLOW_MAX_CACHED_WORKFLOWS":"100"}'.
+    ...extra,
     ...(process.env.BENCH_HOOKFLOW_ENV ? (JSON.parse(process.env.BENCH_HOOKFLOW_ENV) as Record<string, string>) : {}),
   };
+}
+
+export async function hookflowSystem(temporal: BenchTemporal, logDir: string, options: HookflowSystemOptions = {}): Promise<HookflowSystem> {
+  const env = hookflowEnv(temporal, options.name ?? 'hookflow', options.env);
+  // The worker logs at info so that its "worker running" line tells when it is ready.
   const worker = startNode(path.join(DIST, 'src/bin/worker.js'), { ...env, HOOKFLOW_LOG_LEVEL: 'info' }, path.join(logDir, `${options.name ?? 'hookflow'}-worker.log`), 'worker running');
   await worker.ready;
-  const config = { ...loadConfig(env), ...options.config };
-  const hookflow = await Hookflow.connect({ config, encryptionKey });
+  const hookflow = await Hookflow.connect({ config: loadConfig(env), encryptionKey: env.HOOKFLOW_ENCRYPTION_KEY });
   const ids = new Map<string, string>();
   return {
     name: options.name ?? 'hookflow',
@@ -135,17 +141,12 @@ export async function hookflowSystem(temporal: BenchTemporal, logDir: string, op
 export async function hookflowApiSystem(temporal: BenchTemporal, logDir: string, eager: boolean): Promise<System> {
   const port = await freePort();
   const name = eager ? 'hookflow-api' : 'hookflow-api-no-eager';
-  const env: Record<string, string> = {
-    TEMPORAL_ADDRESS: temporal.address,
-    HOOKFLOW_TASK_QUEUE: `bench-${name}-${Date.now()}`,
-    HOOKFLOW_ENCRYPTION_KEY: generateEncryptionKey(),
-    HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
+  const env = hookflowEnv(temporal, name, {
     HOOKFLOW_API_KEYS: 'bench-key',
     HOOKFLOW_PORT: String(port),
-    HOOKFLOW_LOG_LEVEL: 'warn',
     HOOKFLOW_EAGER_START: String(eager),
     HOOKFLOW_DATA_DIR: path.join(logDir, name),
-  };
+  });
   const child = startNode(path.join(DIST, 'src/bin/start.js'), env, path.join(logDir, `${name}.log`), 'Hookflow is running');
   await child.ready;
   const agent = new Agent({ connections: 64 });

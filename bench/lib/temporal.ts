@@ -48,6 +48,4 @@ export async function startBenchTemporal(
   };
 }
 
-export { freePort };
-
 export const benchWorkDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'hookflow-bench-'));

@@ -3,7 +3,7 @@
  * requests still reach the host while its breaker is open, and how the queue drains afterwards.
  */
 import { closedLoop } from '../lib/load';
-import { memoryMb } from '../lib/procs';
+import { memoryMb } from '../../src/dev/proc-stats';
 import { now, startBenchReceiver } from '../lib/receiver';
 import { peakPerWindow, round } from '../lib/stats';
 import type { HookflowSystem } from '../lib/systems';
@@ -29,7 +29,7 @@ export async function downHost(system: HookflowSystem, count: number, resumeRate
   let up = false;
   const receiver = await startBenchReceiver(() => (up ? 200 : 503));
   let rssWhileWaiting = 0;
-  const sampler = setInterval(() => (rssWhileWaiting = Math.max(rssWhileWaiting, memoryMb(system.worker.pid).rss)), 500);
+  const sampler = setInterval(() => (rssWhileWaiting = Math.max(rssWhileWaiting, memoryMb(system.worker.pid)?.rss ?? 0)), 500);
   try {
     await closedLoop(count, 64, (id) => system.trigger(id, receiver.url), 'down');
     log(`  down-host: ${count} webhooks started, ${receiver.arrivals.length} requests so far`);
@@ -63,7 +63,7 @@ export async function downHost(system: HookflowSystem, count: number, resumeRate
       webhooks: count,
       resumeRatePerSec: resumeRate,
       workerRssWhileWaitingMb: round(rssWhileWaiting),
-      workerPeakRssMb: round(memoryMb(system.worker.pid).peak),
+      workerPeakRssMb: round(memoryMb(system.worker.pid)?.peak ?? 0),
       requestsBeforeOpen: receiver.arrivals.filter((at) => at <= openedAt + 1_000).length,
       requestsWhileOpen: duringOpen.length,
       secondsObservedOpen: round((recoveredAt - openedAt - 1_000) / 1000, 1),

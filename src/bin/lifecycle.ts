@@ -4,14 +4,24 @@
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
+import { loadConfig, SETTINGS } from '../config';
 
-export const logger = pino({ level: process.env.HOOKFLOW_LOG_LEVEL ?? 'info', base: { service: 'hookflow' } });
+/** HOOKFLOW_LOG_LEVEL, read through the config module; a bad value is reported when the role loads its config. */
+function logLevel(): string {
+  try {
+    return loadConfig().logLevel;
+  } catch {
+    return SETTINGS.logLevel.default;
+  }
+}
+
+export const logger = pino({ level: logLevel(), base: { service: 'hookflow' } });
 
 /** `run` starts the role and returns the function that stops it. */
 export function main(run: () => Promise<() => Promise<void>>): void {
   // Hookflow orders its own shutdown (API, then worker, then the embedded server), so the
-  // Temporal runtime must not react to the signals on its own.
-  // The SDK's own INFO lines (bundling, state changes) are noise in normal operation.
+  // Temporal runtime must not react to the signals on its own. The SDK's own INFO lines
+  // (bundling, state changes) are noise in normal operation.
   const verbose = ['debug', 'trace'].includes(logger.level);
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN') });
   let stopping = false;

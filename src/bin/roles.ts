@@ -1,10 +1,9 @@
 /**
  * The two roles Hookflow runs, alone (`npm run worker`, `npm run api`) or together (`npm start`).
  */
-import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
-import { hookflowDataConverter } from '../temporal/connect';
+import { hookflowClient } from '../temporal/connect';
 import { buildApi } from '../api/server';
 import { Hookflow } from '../client/hookflow';
 import { AesGcmCodec, parseEncryptionKey } from '../temporal/codec';
@@ -43,7 +42,7 @@ export async function startApiRole(
   const hookflow = workerConnection
     ? await Hookflow.connect({
         config,
-        client: new Client({ connection: workerConnection, namespace: config.temporalNamespace, dataConverter: hookflowDataConverter(encryptionKey) }),
+        client: hookflowClient(workerConnection, config.temporalNamespace, encryptionKey),
         eagerStart: config.eagerStart,
       })
     : await Hookflow.connect({ config, encryptionKey });

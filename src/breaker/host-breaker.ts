@@ -12,8 +12,14 @@ import type { BreakerSettings, HostReport, HostState, HostView, RateLimitPolicy 
 
 /** Waiting webhooks one host workflow keeps track of; beyond this they wait on their own timer. */
 export const MAX_WAITERS = 20_000;
-/** Released waiters go out in batches this far apart. */
+/** Released waiters go out in batches this far apart: one second, so a batch is the per-second rate. */
 export const RELEASE_INTERVAL_MS = 1_000;
+
+/** Resumed webhooks per second: the resume rate, or the host's advertised rate if lower, at least 1. */
+export function resumePerSecond(resumeRate: number, rateLimit: RateLimitPolicy | undefined): number {
+  const advertised = rateLimit ? Math.floor((rateLimit.limit * 1000) / rateLimit.windowMs) : Infinity;
+  return Math.max(1, Math.min(resumeRate, advertised));
+}
 const BUCKETS_PER_WINDOW = 20;
 
 interface Bucket {
@@ -174,9 +180,7 @@ export class HostBreaker {
   }
 
   private releasePerInterval(): number {
-    const limit = this.s.rateLimit;
-    const advertised = limit ? Math.floor((limit.limit * RELEASE_INTERVAL_MS) / limit.windowMs) : Infinity;
-    return Math.max(1, Math.min(this.settings.resumeRate, advertised));
+    return resumePerSecond(this.settings.resumeRate, this.s.rateLimit);
   }
 
   private takeWaiters(n: number): string[] {

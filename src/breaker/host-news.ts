@@ -5,7 +5,7 @@
  *    used up until its reset), capped at `maxWaitMs`;
  *  - rateLimit: the host's advertised limit per window.
  */
-import { isHostFailure } from '../delivery/classify';
+import { isHostFailure, outcomeOf } from '../delivery/classify';
 import { rateLimitBlockedUntil, readReceiverHints } from '../delivery/receiver-hints';
 import type { RateLimitPolicy } from '../temporal/host-definitions';
 import type { SendAttemptResult } from '../temporal/definitions';
@@ -17,8 +17,7 @@ export interface HostNews {
 }
 
 export function hostNews(result: SendAttemptResult, nowMs: number, maxWaitMs: number, knownWindowMs?: number): HostNews {
-  const outcome = result.statusCode !== undefined ? { statusCode: result.statusCode } : { errorCode: result.errorCode ?? 'internal' };
-  const news: HostNews = { failure: isHostFailure(outcome) };
+  const news: HostNews = { failure: isHostFailure(outcomeOf(result)) };
   if (result.statusCode === undefined) return news;
   const hints = readReceiverHints(result.responseHeaders ?? {}, nowMs);
   const waits: number[] = [];

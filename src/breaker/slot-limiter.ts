@@ -31,12 +31,11 @@ export class SlotLimiter {
     const { limit } = this.policy;
     const n = this.slots.length;
     const at = n >= limit ? Math.max(nowMs, this.slots[n - limit] + this.span) : nowMs;
-    const i = this.slots.findIndex((s) => s > at);
-    this.slots.splice(i === -1 ? n : i, 0, at);
+    this.note(at);
     return at;
   }
 
-  /** Counts a send that went without a reservation (before the limit was known, or a probe). */
+  /** Counts a send at `atMs`: a reserved slot, or a send that went without one (a probe, or the one that taught the limit). */
   note(atMs: number): void {
     const i = this.slots.findIndex((s) => s > atMs);
     this.slots.splice(i === -1 ? this.slots.length : i, 0, atMs);

@@ -4,8 +4,8 @@
  * built on this class.
  */
 import {
-  Client,
   Connection,
+  type Client,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -15,7 +15,7 @@ import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-w
 import { loadConfig, type Config } from '../config';
 import { resolveEncryptionKey } from '../data-dir';
 import { WebhookConflictError, WebhookNotFoundError } from '../errors';
-import { hookflowDataConverter } from '../temporal/connect';
+import { hookflowClient, temporalAddressOf } from '../temporal/connect';
 import {
   SEARCH_ATTRIBUTES,
   stateQuery,
@@ -25,9 +25,8 @@ import {
 } from '../temporal/definitions';
 import {
   controlUpdate,
-  HOST_STATE_ATTRIBUTE,
+  hostCircuitStart,
   hostQuery,
-  hostTaskQueue,
   hostWorkflowId,
   type HostControl,
   type HostView,
@@ -79,14 +78,8 @@ export class Hookflow {
   static async connect(options: HookflowOptions = {}): Promise<Hookflow> {
     const config = options.config ?? loadConfig();
     if (options.client) return new Hookflow(options.client, config, false, options.eagerStart);
-    const connection = await Connection.connect({
-      address: options.address ?? config.temporalAddress ?? `localhost:${config.devTemporalPort}`,
-    });
-    const client = new Client({
-      connection,
-      namespace: options.namespace ?? config.temporalNamespace,
-      dataConverter: hookflowDataConverter(options.encryptionKey ?? resolveEncryptionKey(config)),
-    });
+    const connection = await Connection.connect({ address: options.address ?? temporalAddressOf(config) });
+    const client = hookflowClient(connection, options.namespace ?? config.temporalNamespace, options.encryptionKey ?? resolveEncryptionKey(config));
     return new Hookflow(client, config, true);
   }
 
@@ -107,11 +100,15 @@ export class Hookflow {
   /** The webhook's status and attempts so far. */
   async status(id: string): Promise<WebhookState> {
     const handle = this.handle(id);
-    const status = await this.describeStatus(id, handle);
+    return this.stateOf(handle, await this.describeStatus(id, handle));
+  }
+
+  /** The state of the latest run, given its Temporal status (the latest run is never continued-as-new). */
+  private async stateOf(handle: WorkflowHandle, status: string): Promise<WebhookState> {
     if (status === 'COMPLETED') return handle.result();
     const state = await handle.query(stateQuery);
     if (status === 'TERMINATED') return { ...state, status: 'cancelled', reason: 'terminated by an operator' };
-    if (status !== 'RUNNING' && status !== 'CONTINUED_AS_NEW') return { ...state, status: 'failed', reason: `workflow ${status.toLowerCase()}` };
+    if (status !== 'RUNNING') return { ...state, status: 'failed', reason: `workflow ${status.toLowerCase()}` };
     return state;
   }
 
@@ -124,9 +121,8 @@ export class Hookflow {
   /** Stops a pending webhook; it ends as `cancelled`. */
   async cancel(id: string): Promise<WebhookState> {
     const handle = this.handle(id);
-    if ((await this.describeStatus(id, handle)) !== 'RUNNING') {
-      throw new WebhookConflictError(id, (await this.status(id)).status, 'cancel');
-    }
+    const status = await this.describeStatus(id, handle);
+    if (status !== 'RUNNING') throw new WebhookConflictError(id, (await this.stateOf(handle, status)).status, 'cancel');
     await handle.cancel();
     return handle.result();
   }
@@ -138,8 +134,8 @@ export class Hookflow {
   async retry(id: string): Promise<SendResult> {
     const handle = this.handle(id);
     const status = await this.describeStatus(id, handle);
-    if (status === 'RUNNING') throw new WebhookConflictError(id, (await handle.query(stateQuery)).status, 'retry');
-    const previous = await this.status(id);
+    const previous = await this.stateOf(handle, status);
+    if (status === 'RUNNING') throw new WebhookConflictError(id, previous.status, 'retry');
     const input = await this.originalInput(handle);
     const attempts = previous.attempts.slice(-CARRIED_ATTEMPTS_ON_RETRY);
     try {
@@ -177,12 +173,8 @@ export class Hookflow {
     return this.client.workflow.executeUpdateWithStart(controlUpdate, {
       args: [control],
       startWorkflowOperation: new WithStartWorkflowOperation<typeof hostCircuit>('hostCircuit', {
-        workflowId: hostWorkflowId(key),
-        taskQueue: hostTaskQueue(this.config.taskQueue),
-        args: [{ authority: key, settings: breakerSettings(this.config) }],
+        ...hostCircuitStart(key, this.config.taskQueue, breakerSettings(this.config)),
         workflowIdConflictPolicy: 'USE_EXISTING',
-        typedSearchAttributes: [{ key: HOST_STATE_ATTRIBUTE, value: 'closed' }],
-        staticSummary: `Circuit breaker for ${key}`,
       }),
     });
   }

@@ -3,10 +3,17 @@
  * the receiver decides, Hookflow only reads its answer.
  */
 
+import type { SendAttemptResult } from '../temporal/definitions';
+
 /** Why an attempt did not get a response. Set by the send activity. */
 export type SendErrorCode = 'timeout' | 'network' | 'blocked' | 'internal';
 
 export type AttemptOutcome = { statusCode: number } | { errorCode: SendErrorCode };
+
+/** The outcome of an attempt's result: its status if the receiver answered, else its error. */
+export function outcomeOf(result: SendAttemptResult): AttemptOutcome {
+  return result.statusCode !== undefined ? { statusCode: result.statusCode } : { errorCode: result.errorCode ?? 'internal' };
+}
 
 export type FailureKind =
   | 'redirect'

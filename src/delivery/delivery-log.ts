@@ -10,7 +10,7 @@ import type {
   WebhookState,
   WebhookStatus,
 } from '../temporal/definitions';
-import { classify, FAILURES } from './classify';
+import { classify, FAILURES, outcomeOf } from './classify';
 import { readReceiverHints } from './receiver-hints';
 import { nextAttempt } from './retry-timing';
 
@@ -23,8 +23,8 @@ export class DeliveryLog {
   readonly attempts: AttemptRecord[];
   private readonly createdAt: string;
   private readonly deadlineMs: number;
-  /** Attempts made in the current retry window (a manual retry starts a new window). */
-  private windowAttempts: number;
+  /** Index in `attempts` of the current retry window's first attempt (a manual retry starts a new window). */
+  private readonly windowStart: number;
   private manualNext: boolean;
   private completedAt?: string;
   private nextAttemptAt?: string;
@@ -38,7 +38,7 @@ export class DeliveryLog {
     this.attempts = carried ? [...carried.attempts] : [];
     this.createdAt = carried?.createdAt ?? iso(nowMs);
     this.deadlineMs = carried?.deadlineMs ?? nowMs + input.retry.maxDurationSeconds * 1000;
-    this.windowAttempts = carried?.deadlineMs === undefined ? 0 : carried.attempts.length - (carried.windowStart ?? 0);
+    this.windowStart = carried?.windowStart ?? 0;
     this.manualNext = carried?.manual ?? false;
     if (carried?.deadlineMs !== undefined && this.attempts.length > 0) this.status = 'retrying';
   }
@@ -52,8 +52,7 @@ export class DeliveryLog {
     // The workflow clock may still read the time the attempt began (a local activity finishes
     // inside the same workflow task); decisions are taken from when the answer came.
     const nowMs = Math.max(workflowNowMs, result.startedAtMs + result.durationMs);
-    const outcome = result.statusCode !== undefined ? { statusCode: result.statusCode } : { errorCode: result.errorCode ?? 'internal' };
-    const verdict = classify(outcome);
+    const verdict = classify(outcomeOf(result));
     const attempt: AttemptRecord = {
       number: this.attempts.length + 1,
       trigger: this.manualNext ? 'manual' : 'scheduled',
@@ -68,12 +67,11 @@ export class DeliveryLog {
     if (result.responseHeaders) attempt.responseHeaders = result.responseHeaders;
     if (result.responseBodySnippet !== undefined) attempt.responseBodySnippet = result.responseBodySnippet;
     this.attempts.push(attempt);
-    this.windowAttempts += 1;
     this.manualNext = false;
 
     if (verdict.delivered) return this.finish('delivered', nowMs);
     const decision = nextAttempt({
-      attempts: this.windowAttempts,
+      attempts: this.attempts.length - this.windowStart,
       policy: this.input.retry,
       failure: verdict.failure,
       hints: readReceiverHints(result.responseHeaders ?? {}, nowMs),
@@ -144,7 +142,7 @@ export class DeliveryLog {
       createdAt: this.createdAt,
       attempts: this.attempts,
       deadlineMs: this.deadlineMs,
-      windowStart: this.attempts.length - this.windowAttempts,
+      windowStart: this.windowStart,
       manual: this.manualNext,
     };
   }

@@ -7,15 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { setupTools } from '../paths';
+import { SEARCH_ATTRIBUTES } from '../temporal/definitions';
+import { HOST_STATE_ATTRIBUTE } from '../temporal/host-definitions';
 
-/** Search attributes the dev server registers at start (name → type). */
-export const DEV_SEARCH_ATTRIBUTES: Record<string, string> = {
-  WebhookStatus: 'Keyword',
-  WebhookHost: 'Keyword',
-  WebhookAttempts: 'Int',
-  WebhookStatusCode: 'Int',
-  HostState: 'Keyword',
-};
+/** Every search attribute Hookflow sets, which a server must have registered. */
+export const HOOKFLOW_SEARCH_ATTRIBUTES = [...Object.values(SEARCH_ATTRIBUTES), HOST_STATE_ATTRIBUTE];
 
 export interface DevServerOptions {
   cliPath: string;
@@ -52,7 +48,10 @@ export function devServerArgs(options: DevServerOptions): string[] {
   else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
-  for (const [name, type] of Object.entries(DEV_SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const { name, type } of HOOKFLOW_SEARCH_ATTRIBUTES) {
+    // The CLI spells types `Keyword`, `Int`; the SDK `KEYWORD`, `INT`.
+    args.push('--search-attribute', `${name}=${type[0]}${type.slice(1).toLowerCase()}`);
+  }
   for (const pragma of options.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   return args;

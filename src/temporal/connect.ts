@@ -1,13 +1,19 @@
-/** Temporal connections for clients and workers, with Hookflow's payload codec. */
-import { Client, Connection } from '@temporalio/client';
+/** Temporal clients for Hookflow: every one carries the payload codec. */
+import { Client, type ConnectionLike } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import type { Config } from '../config';
 import { AesGcmCodec, parseEncryptionKey } from './codec';
 
 export function hookflowDataConverter(encryptionKey: string): DataConverter {
   return { payloadCodecs: [new AesGcmCodec(parseEncryptionKey(encryptionKey))] };
 }
 
-export async function connectClient(options: { address: string; namespace: string; encryptionKey: string }): Promise<Client> {
-  const connection = await Connection.connect({ address: options.address });
-  return new Client({ connection, namespace: options.namespace, dataConverter: hookflowDataConverter(options.encryptionKey) });
+/** A client on `connection` (a client Connection, or a worker's NativeConnection). */
+export function hookflowClient(connection: ConnectionLike, namespace: string, encryptionKey: string): Client {
+  return new Client({ connection, namespace, dataConverter: hookflowDataConverter(encryptionKey) });
+}
+
+/** TEMPORAL_ADDRESS, else the embedded dev server's port. */
+export function temporalAddressOf(config: Config): string {
+  return config.temporalAddress ?? `localhost:${config.devTemporalPort}`;
 }

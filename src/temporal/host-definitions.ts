@@ -84,3 +84,17 @@ export const hostQuery = defineQuery<HostView>('host');
 
 /** Sent by the host workflow to a waiting delivery workflow: go on (`probe`: you are the half-open probe). */
 export const resumeSignal = defineSignal<[{ probe: boolean }]>('resume');
+
+/**
+ * How a host workflow is started on demand, by a worker's report (signal-with-start) or an
+ * operator's control (update-with-start): the same id, queue, input and search attribute.
+ */
+export function hostCircuitStart(authority: string, taskQueue: string, settings: BreakerSettings) {
+  return {
+    workflowId: hostWorkflowId(authority),
+    taskQueue: hostTaskQueue(taskQueue),
+    args: [{ authority, settings }] as [HostCircuitInput],
+    typedSearchAttributes: [{ key: HOST_STATE_ATTRIBUTE, value: 'closed' }],
+    staticSummary: `Circuit breaker for ${authority}`,
+  };
+}

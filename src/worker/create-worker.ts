@@ -4,7 +4,6 @@
  * deliveries never delays the breaker that is meant to protect the host from them.
  */
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Agent } from 'undici';
 import { createActivities } from '../../activities';
@@ -13,7 +12,7 @@ import { createHttpClient } from '../../activities/http-client';
 import { breakerSettings } from '../breaker/settings';
 import type { Config } from '../config';
 import { createAddressPolicy } from '../net/address-policy';
-import { hookflowDataConverter } from '../temporal/connect';
+import { hookflowClient, hookflowDataConverter, temporalAddressOf } from '../temporal/connect';
 import { hostTaskQueue } from '../temporal/host-definitions';
 
 export interface HookflowWorker {
@@ -44,31 +43,26 @@ export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows');
 
 export async function createHookflowWorker(options: CreateWorkerOptions): Promise<HookflowWorker> {
   const { config } = options;
-  const address = config.temporalAddress ?? `localhost:${config.devTemporalPort}`;
-  const connection = options.connection ?? (await NativeConnection.connect({ address }));
-  // Activities talk to Temporal too (host reports, resume signals); that needs a client connection.
-  const clientConnection = await Connection.connect({ address });
-  const client = new Client({
-    connection: clientConnection,
-    namespace: config.temporalNamespace,
-    dataConverter: hookflowDataConverter(options.encryptionKey),
-  });
+  const connection = options.connection ?? (await NativeConnection.connect({ address: temporalAddressOf(config) }));
+  // Activities talk to Temporal too (host reports and queries, resume signals), over the worker's own connection.
+  const client = hookflowClient(connection, config.temporalNamespace, options.encryptionKey);
   const gate = new HostGate({
     client,
-    taskQueue: hostTaskQueue(config.taskQueue),
+    taskQueue: config.taskQueue,
     settings: breakerSettings(config),
     reportIntervalMs: config.hostReportIntervalMs,
     maxWaitMs: config.maxRetryAfterMs,
     onError: (err, what) => Runtime.instance().logger.warn(`host gate: ${what} failed: ${(err as Error).message}`),
   });
-  const policy = createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs });
-  const http: Agent = createHttpClient({ policy });
+  const http: Agent = createHttpClient({
+    policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),
+  });
   const workflowBundle = options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger }));
   const common = {
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: createActivities({ dispatcher: http, policy, maxResponseBytes: config.maxResponseBytes, gate, client }),
+    activities: createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client }),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({
@@ -97,7 +91,6 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
       } finally {
         await gate.stop();
         await http.close();
-        await clientConnection.close();
         if (!options.connection) await connection.close();
       }
     },

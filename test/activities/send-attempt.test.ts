@@ -25,7 +25,7 @@ function deps(policy: { allowPrivateNetworks: boolean; allowedCidrs: string[] },
   const addressPolicy = createAddressPolicy(policy);
   const dispatcher = createHttpClient({ policy: addressPolicy });
   dispatchers.push(dispatcher);
-  return { dispatcher, policy: addressPolicy, maxResponseBytes };
+  return { dispatcher, maxResponseBytes };
 }
 
 const privateAllowed = deps({ allowPrivateNetworks: true, allowedCidrs: [] });

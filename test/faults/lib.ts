@@ -15,7 +15,8 @@ import { loadConfig, type Config } from '../../src/config';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
 import { projectRoot } from '../../src/paths';
 import { webhookWorkflowId, type WebhookState } from '../../src/temporal/definitions';
-import { freePort } from '../helpers/ports';
+import { freePort } from '../../src/dev/free-port';
+import { memoryMb } from '../../src/dev/proc-stats';
 
 export const ROOT = projectRoot(__dirname);
 
@@ -218,15 +219,7 @@ export function tail(file: string | undefined, lines = 10): string {
 }
 
 /** VmRSS of a process in MB, from /proc; undefined if it is gone. */
-export function rssMb(pid: number): number | undefined {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
-  }
-}
+export const rssMb = (pid: number): number | undefined => memoryMb(pid)?.rss;
 
 // ---------------------------------------------------------------------------------------------
 // A Hookflow stack made of real processes

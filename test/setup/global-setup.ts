@@ -8,7 +8,7 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { resolveTemporalCli, startDevServer } from '../../src/dev/temporal-dev-server';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
-import { freePort } from '../helpers/ports';
+import { freePort } from '../../src/dev/free-port';
 import { CONTINUE_AS_NEW_SUGGESTED_AT } from '../helpers/limits';
 
 export default async function globalSetup(): Promise<void> {
