@@ -1,11 +1,13 @@
 /**
  * The activities the worker registers, built from their dependencies so tests can pass their own.
+ * Workflows see them through the interfaces in the definitions modules, never through this file.
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { SendAttemptInput, SendAttemptResult } from '../src/temporal/definitions';
-import type { HostGate } from './host-gate';
-import { releaseWaiters } from './release-waiters';
+import type { BreakerActivities } from '../src/breaker/definitions';
+import type { SendActivities } from '../src/delivery/definitions';
+import type { HostGate } from './breaker/host-gate';
+import { releaseWaiters } from './breaker/release-waiters';
 import { sendAttempt, type SendDeps } from './send-attempt';
 
 export interface ActivityDeps extends SendDeps {
@@ -14,23 +16,30 @@ export interface ActivityDeps extends SendDeps {
   client: Client;
 }
 
-export function createActivities(deps: ActivityDeps) {
+export type HookflowActivities = SendActivities & BreakerActivities;
+
+export function createActivities(deps: ActivityDeps): HookflowActivities {
   return {
     /** One attempt, if the host's breaker lets it go. A held attempt sends nothing and is not counted. */
-    async sendAttempt(input: SendAttemptInput): Promise<SendAttemptResult> {
-      const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
-      const admission = await deps.gate.admit(input.authority, workflowId, { probe: input.probe, released: input.released, slotMs: input.slotMs });
+    async sendAttempt(input) {
+      const { info, cancellationSignal } = Context.current();
+      const workflowId = info.workflowExecution?.workflowId ?? '';
+      const ticket = input.ticket ?? 0;
+      const admission = await deps.gate.admit(
+        input.authority,
+        workflowId,
+        { ticket, probe: input.probe, released: input.released, slotMs: input.slotMs, deadlineMs: input.deadlineMs },
+        cancellationSignal,
+      );
       if (!admission.go) {
         const { go: _go, ...held } = admission;
         return { startedAtMs: Date.now(), durationMs: 0, held };
       }
-      const result = await sendAttempt(deps, input, Context.current().cancellationSignal);
-      deps.gate.record(input.authority, workflowId, result, input.probe ?? false);
+      const result = await sendAttempt(deps, input, cancellationSignal);
+      deps.gate.record(input.authority, workflowId, ticket, result, input.probe ?? false);
       return result;
     },
 
-    async releaseWaiters(input: { workflowIds: string[]; probe: boolean }): Promise<number> {
-      return releaseWaiters(deps.client, input.workflowIds, input.probe);
-    },
+    releaseWaiters: (input) => releaseWaiters(deps.client, input.releases),
   };
 }

@@ -6,17 +6,16 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { request, type Dispatcher } from 'undici';
-import type { SendErrorCode } from '../src/delivery/classify';
-import type { SendAttemptInput, SendAttemptResult } from '../src/temporal/definitions';
+import { ATTEMPT_BUDGET, budgetError, budgetHeaders } from '../src/delivery/attempt-budget';
+import type { SendAttemptInput, SendAttemptResult } from '../src/delivery/definitions';
+import type { SendErrorCode } from '../src/receiver/classify';
 import { USER_AGENT } from '../src/version';
 
 /** Bytes of the response body kept in the attempt record (the rest of what was read is dropped). */
-export const RESPONSE_SNIPPET_BYTES = 2048;
-const MAX_RESPONSE_HEADERS = 64;
-const MAX_HEADER_VALUE = 1024;
+export const RESPONSE_SNIPPET_BYTES = ATTEMPT_BUDGET.snippetBytes;
 
 export interface SendDeps {
-  /** The guarded dispatcher of activities/http-client.ts: it refuses non-public addresses. */
+  /** The guarded dispatcher of activities/net/guarded-client.ts: it refuses non-public addresses. */
   dispatcher: Dispatcher;
   /** HOOKFLOW_MAX_RESPONSE_BYTES */
   maxResponseBytes: number;
@@ -60,7 +59,7 @@ export async function sendAttempt(deps: SendDeps, input: SendAttemptInput, cance
       bodyTimeout: input.timeoutMs,
     });
     statusCode = response.statusCode;
-    responseHeaders = flattenHeaders(response.headers);
+    responseHeaders = budgetHeaders(response.headers);
     const snippet = await readCapped(response.body, deps.maxResponseBytes);
     return done({ statusCode, responseHeaders, responseBodySnippet: snippet });
   } catch (err) {
@@ -68,18 +67,8 @@ export async function sendAttempt(deps: SendDeps, input: SendAttemptInput, cance
     const { code, message } = describeError(err, timeout.aborted, input.timeoutMs);
     // The receiver already gave its status: that is its answer, even if the body never ended.
     if (statusCode !== undefined) return done({ statusCode, responseHeaders, responseBodySnippet: `[response body not read: ${message}]` });
-    return done({ errorCode: code, errorMessage: message });
+    return done({ errorCode: code, errorMessage: budgetError(message) });
   }
-}
-
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers).slice(0, MAX_RESPONSE_HEADERS)) {
-    if (value === undefined) continue;
-    const joined = Array.isArray(value) ? value.join(', ') : value;
-    out[name.toLowerCase()] = joined.length > MAX_HEADER_VALUE ? joined.slice(0, MAX_HEADER_VALUE) : joined;
-  }
-  return out;
 }
 
 /** Reads at most `cap` bytes, then drops the connection rather than draining a huge body. */

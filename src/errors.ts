@@ -1,7 +1,7 @@
 /**
  * Errors Hookflow throws to its callers (SDK and API). Each carries a stable `code`; the API maps
  * them to HTTP statuses in one place (src/api/errors.ts). How a receiver's answer is judged
- * (retryable or not) is data, in src/delivery/classify.ts.
+ * (retryable or not) is data, in src/receiver/classify.ts.
  */
 export class HookflowError extends Error {
   constructor(
@@ -65,9 +65,23 @@ export class WebhookConflictError extends HookflowError {
   }
 }
 
-/** Thrown when a host authority given to the operator API is not `host[:port]`. */
-export class InvalidHostError extends HookflowError {
+/** Thrown when a host authority given to the operator API or the SDK is not `host[:port]`. */
+export class InvalidHostError extends InvalidRequestError {
   constructor(readonly authority: string) {
-    super('invalid_host', `host: '${authority}' is not a host[:port] authority`);
+    super([{ field: 'authority', message: `'${authority}' is not a host[:port] authority` }], 'invalid_host');
+  }
+}
+
+/**
+ * Thrown when a service Hookflow depends on cannot be reached: `temporal` (its server, or a worker
+ * that must answer a query), and any dependency added later (e.g. `postgres`). The API answers 503
+ * naming it; anything else that fails is a bug (500).
+ */
+export class DependencyUnavailableError extends HookflowError {
+  constructor(
+    readonly dependency: string,
+    cause?: unknown,
+  ) {
+    super('unavailable', `${dependency} is unreachable${cause instanceof Error ? `: ${cause.message}` : ''}`, { cause });
   }
 }

@@ -3,6 +3,6 @@ export { Hookflow, type HookflowOptions, type SendResult } from './client/hookfl
 export { loadConfig, SETTINGS, type Config } from './config';
 export * from './errors';
 export type { WebhookInput, Webhook, Method } from './webhook/schema';
-export type { WebhookState, WebhookStatus, AttemptRecord, RequestView } from './temporal/definitions';
-export type { HostView, HostState } from './temporal/host-definitions';
+export type { WebhookState, WebhookStatus, AttemptRecord, RequestView } from './delivery/definitions';
+export type { HostView, HostState } from './breaker/definitions';
 export { DEFAULT_RETRY, type RetryPolicy } from './delivery/policy';

@@ -2,75 +2,78 @@
  * One triggered webhook = one run of this workflow: send, judge the answer, wait, send again,
  * until delivered, rejected, out of attempts or out of window. Deterministic: the clock and the
  * random numbers are Temporal's; all I/O is in the send activity.
+ *
+ * When the host's breaker holds an attempt, the webhook waits for the host workflow's resume
+ * (src/delivery/host-wait.ts), never past its retry window. It continues as new whenever Temporal
+ * suggests it — between attempts or while waiting — carrying its whole state.
  */
 import * as wf from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import { GATE_MAX_WAIT_MS, resumeSignal } from '../src/breaker/definitions';
 import { DeliveryLog } from '../src/delivery/delivery-log';
 import {
   SEARCH_ATTRIBUTES,
   stateQuery,
+  type DeliverWebhookWorkflow,
   type DeliveryInput,
+  type SendActivities,
   type SendAttemptInput,
   type SendAttemptResult,
   type WebhookState,
-} from '../src/temporal/definitions';
-import { resumeSignal } from '../src/temporal/host-definitions';
-
-type Activities = ReturnType<typeof createActivities>;
+} from '../src/delivery/definitions';
+import { HostWait } from '../src/delivery/host-wait';
 
 /** Room for the activity to report after its own HTTP timeout fired. */
 const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
-/**
- * A paused webhook waits for its host workflow's resume signal; should that never come (the host
- * workflow was terminated, or the queue was full), it checks again this long after the expected
- * resume time.
- */
-const PAUSE_RECHECK_MS = 5 * 60_000;
+
+type Send = (a: SendAttemptInput) => Promise<SendAttemptResult>;
 
 export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState> {
   const log = new DeliveryLog(input, Date.now());
-  const waiting: { resume?: { probe: boolean } } = {};
+  const host = new HostWait(input.carried?.loop);
+  if (host.wait) log.pause(host.wait.untilMs, host.wait.waitingFor);
   wf.setHandler(stateQuery, () => log.state());
-  // Kept even if it arrives before this workflow has seen that its attempt was held (the host may
-  // resume it that fast); cleared when an attempt starts, so a stale one never carries over.
-  wf.setHandler(resumeSignal, (r) => void (waiting.resume = r));
+  wf.setHandler(resumeSignal, (resume) => host.offer(resume));
   const send = sendActivity(input);
-  let next: { probe?: boolean; released?: boolean; slotMs?: number } = {};
+  const continueAsNew = async (): Promise<never> => {
+    await wf.condition(wf.allHandlersFinished);
+    return wf.continueAsNew<DeliverWebhookWorkflow>({ ...input, carried: { ...log.carry(), loop: host.carry() } });
+  };
 
   try {
     for (;;) {
-      if (wf.workflowInfo().continueAsNewSuggested) {
-        await wf.condition(wf.allHandlersFinished);
-        await wf.continueAsNew<typeof deliverWebhook>({ ...input, carried: log.carry() });
+      if (host.wait) {
+        const wait = host.wait;
+        const untilMs = Math.min(wait.recheckAtMs, log.deadline);
+        await wf.condition(() => host.resumed || wf.workflowInfo().continueAsNewSuggested, Math.max(1, untilMs - Date.now()));
+        // A resume that comes at or after the deadline sends nothing.
+        if (Date.now() >= log.deadline) {
+          log.expire(Date.now(), wait.waitingFor === 'host' ? `retry window ended while host ${input.authority} was ${wait.state}` : `retry window ended while waiting for a send slot of host ${input.authority}`);
+          break;
+        }
+        if (host.resumed) host.takeResume();
+        else if (Date.now() < untilMs) await continueAsNew();
+        else host.recheck();
+        log.resume();
       }
-      waiting.resume = undefined;
-      const asked = next;
+      if (wf.workflowInfo().continueAsNewSuggested) await continueAsNew();
+      const go = host.begin();
       const result = await attempt(send, {
         id: input.id,
         authority: input.authority,
         request: input.request,
         signingSecret: input.signingSecret,
         timeoutMs: input.timeoutMs,
-        ...asked,
+        deadlineMs: log.deadline,
+        ...go,
       });
-      next = {};
-      if (result.held?.reason === 'rate-limit') {
-        // The host's rate limit (or the pace of a resume) gave this webhook a later slot: come back then.
-        next = { slotMs: result.held.slotMs, ...(asked.released ? { released: true } : {}) };
-        await wf.sleep(Math.max(1, result.held.slotMs - Date.now()));
-        continue;
+      if (result.held?.reason === 'deadline') {
+        log.expire(Date.now(), `retry window ends before host ${input.authority} allows another request`);
+        break;
       }
-      if (result.held?.reason === 'paused') {
-        log.pause(result.held.untilMs);
+      if (result.held) {
+        host.hold(result.held, Date.now());
+        log.pause(host.wait?.untilMs, host.wait?.waitingFor ?? 'host');
         publish(log);
-        const waitMs = Math.min((result.held.untilMs ?? Date.now()) - Date.now() + PAUSE_RECHECK_MS, log.deadline - Date.now());
-        const resumed = await waitForResume(waiting, waitMs);
-        if (!resumed && Date.now() >= log.deadline) {
-          log.expire(Date.now(), `retry window ended while host ${input.authority} was ${result.held.state}`);
-          break;
-        }
-        next = resumed ? (resumed.probe ? { probe: true } : { released: true }) : {};
-        log.resume();
         continue;
       }
       const after = log.record(result, Date.now(), Math.random());
@@ -86,20 +89,17 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
   return log.state();
 }
 
-function sendActivity(input: DeliveryInput): (a: SendAttemptInput) => Promise<SendAttemptResult> {
+function sendActivity(input: DeliveryInput): Send {
   // Retries are this workflow's job (it records each attempt and reads the receiver's headers),
-  // so the activity itself runs once per attempt.
-  const options = { startToCloseTimeout: input.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS, retry: { maximumAttempts: 1 } };
+  // so the activity itself runs once per attempt. Its time includes the host gate's waits.
+  const options = { startToCloseTimeout: input.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS + GATE_MAX_WAIT_MS, retry: { maximumAttempts: 1 } };
   return input.sendActivity === 'regular'
-    ? wf.proxyActivities<Activities>(options).sendAttempt
-    : wf.proxyLocalActivities<Activities>(options).sendAttempt;
+    ? wf.proxyActivities<SendActivities>(options).sendAttempt
+    : wf.proxyLocalActivities<SendActivities>(options).sendAttempt;
 }
 
 /** Runs one attempt; a worker-side failure becomes an attempt with error code `internal`. */
-async function attempt(
-  send: (a: SendAttemptInput) => Promise<SendAttemptResult>,
-  args: SendAttemptInput,
-): Promise<SendAttemptResult> {
+async function attempt(send: Send, args: SendAttemptInput): Promise<SendAttemptResult> {
   const startedAtMs = Date.now();
   try {
     return await send(args);
@@ -113,12 +113,6 @@ async function attempt(
       errorMessage: cause instanceof Error ? cause.message : String(cause),
     };
   }
-}
-
-/** Waits for the host workflow's resume signal, at most `timeoutMs`; undefined when it did not come. */
-async function waitForResume(waiting: { resume?: { probe: boolean } }, timeoutMs: number): Promise<{ probe: boolean } | undefined> {
-  await wf.condition(() => waiting.resume !== undefined, Math.max(1, timeoutMs));
-  return waiting.resume;
 }
 
 function publish(log: DeliveryLog): void {

@@ -8,7 +8,7 @@ import { request, Agent } from 'undici';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';
-import { webhookWorkflowId } from '../../src/temporal/definitions';
+import { webhookWorkflowId } from '../../src/delivery/definitions';
 import { startNode, type NodeChild } from './procs';
 import { freePort } from '../../src/dev/free-port';
 import type { BenchTemporal } from './temporal';

@@ -7,7 +7,7 @@ import { memoryMb } from '../../src/dev/proc-stats';
 import { now, startBenchReceiver } from '../lib/receiver';
 import { peakPerWindow, round } from '../lib/stats';
 import type { HookflowSystem } from '../lib/systems';
-import { hostWorkflowId } from '../../src/temporal/host-definitions';
+import { hostWorkflowId } from '../../src/breaker/definitions';
 
 export interface DownHostFigures {
   webhooks: number;

@@ -6,6 +6,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Hookflow } from '../client/hookflow';
 import { createKeyChecker } from './auth';
 import { errorHandler, sendError } from './errors';
+import { healthRoute, type DependencyCheck } from './health';
 import { codecRoutes } from './routes/codec';
 import { hostRoutes } from './routes/hosts';
 import { webhookRoutes } from './routes/webhooks';
@@ -14,9 +15,18 @@ export interface ApiOptions {
   hookflow: Hookflow;
   apiKeys: string[];
   codec: PayloadCodec;
+  /** Browser origins (the Web UI) that may use the codec endpoints without an API key. */
   uiOrigins: string[];
+  /**
+   * Honour `uiOrigins` only for callers on this machine. For the embedded Web UI of `npm start`,
+   * whose default origins are not an operator's explicit choice: an Origin header can be forged by
+   * any program, so it must not open the codec to the network.
+   */
+  uiOriginsFromLoopbackOnly?: boolean;
   maxBodyBytes: number;
   logLevel?: string;
+  /** What /healthz checks. @default Temporal, through the SDK's client */
+  dependencies?: DependencyCheck[];
 }
 
 const PUBLIC_ROUTES = new Set(['/healthz']);
@@ -43,17 +53,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
   });
 
-  app.get('/healthz', async (_request, reply) => {
-    try {
-      await options.hookflow.client.workflowService.getSystemInfo({});
-      return { status: 'ok' };
-    } catch (err) {
-      return sendError(reply, 503, 'unavailable', `Temporal is not reachable: ${(err as Error).message}`);
-    }
-  });
-
+  healthRoute(app, options.dependencies ?? [{ name: 'temporal', check: () => options.hookflow.client.workflowService.getSystemInfo({}) }]);
   webhookRoutes(app, options.hookflow);
   hostRoutes(app, options.hookflow);
-  codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, isAuthorized });
+  codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
   return app;
 }

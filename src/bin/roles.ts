@@ -28,17 +28,22 @@ export async function startWorkerRole(config: Config, encryptionKey: string): Pr
   };
 }
 
-/**
- * `workerConnection`: the connection of a worker in this same process. The API then starts
- * webhooks on it with eager workflow start (HOOKFLOW_EAGER_START), so a new webhook's first
- * attempt skips a round trip through the task queue.
- */
-export async function startApiRole(
-  config: Config,
-  encryptionKey: string,
-  apiKeys: string[],
-  workerConnection?: NativeConnection,
-): Promise<Role & { url: string }> {
+export interface ApiRoleOptions {
+  /**
+   * The connection of a worker in this same process. The API then starts webhooks on it with eager
+   * workflow start (HOOKFLOW_EAGER_START), so a new webhook's first attempt skips a round trip.
+   */
+  workerConnection?: NativeConnection;
+  /**
+   * `npm start`: the embedded Web UI may use the codec endpoints by its origin (from this machine
+   * only, unless HOOKFLOW_UI_ORIGINS says otherwise). A standalone API (`npm run api`, Docker)
+   * trusts no origin unless HOOKFLOW_UI_ORIGINS is set: its codec needs an API key.
+   */
+  embeddedUi?: boolean;
+}
+
+export async function startApiRole(config: Config, encryptionKey: string, apiKeys: string[], options: ApiRoleOptions = {}): Promise<Role & { url: string }> {
+  const { workerConnection } = options;
   const hookflow = workerConnection
     ? await Hookflow.connect({
         config,
@@ -50,7 +55,8 @@ export async function startApiRole(
     hookflow,
     apiKeys,
     codec: new AesGcmCodec(parseEncryptionKey(encryptionKey)),
-    uiOrigins: config.uiOrigins ?? [`http://localhost:${config.devUiPort}`, `http://127.0.0.1:${config.devUiPort}`],
+    uiOrigins: config.uiOrigins ?? (options.embeddedUi ? [`http://localhost:${config.devUiPort}`, `http://127.0.0.1:${config.devUiPort}`] : []),
+    uiOriginsFromLoopbackOnly: config.uiOrigins === undefined,
     maxBodyBytes: config.maxBodyBytes,
     logLevel: config.logLevel,
   });

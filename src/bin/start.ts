@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadConfig } from '../config';
 import { resolveApiKeys, resolveEncryptionKey } from '../data-dir';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../dev/temporal-dev-server';
+import { startBanner } from './banner';
 import { logger, main } from './lifecycle';
 import { startApiRole, startWorkerRole } from './roles';
 
@@ -54,7 +55,7 @@ main(async () => {
   }
   const effective = { ...config, temporalAddress };
   const worker = await startWorkerRole(effective, encryptionKey);
-  const api = await startApiRole(effective, encryptionKey, apiKeys, worker.connection);
+  const api = await startApiRole(effective, encryptionKey, apiKeys, { workerConnection: worker.connection, embeddedUi: true });
 
   const stop = async (): Promise<void> => {
     await api.stop();
@@ -70,19 +71,14 @@ main(async () => {
   });
 
   process.stdout.write(
-    [
-      '',
-      'Hookflow is running.',
-      `  API        ${api.url}`,
-      `  API key    ${apiKeys[0]}${config.apiKeys ? '' : `   (kept in ${path.join(config.dataDir, 'api-key')})`}`,
-      server?.uiUrl ? `  Web UI     ${server.uiUrl}` : `  Temporal   ${temporalAddress} (namespace ${config.temporalNamespace})`,
-      '',
-      `  curl -X POST ${api.url}/v1/webhooks -H 'Authorization: Bearer ${apiKeys[0]}' \\`,
-      `       -H 'Content-Type: application/json' -d '{"url":"https://example.com/hook","body":{"hello":"world"}}'`,
-      '',
-      'Ctrl-C stops everything; pending deliveries resume at the next start.',
-      '',
-    ].join('\n'),
+    startBanner({
+      apiUrl: api.url,
+      apiKey: apiKeys[0],
+      keySource: config.apiKeys?.length ? 'environment' : { file: path.join(config.dataDir, 'api-key') },
+      uiUrl: server?.uiUrl,
+      temporalAddress,
+      namespace: config.temporalNamespace,
+    }),
   );
   return stop;
 });

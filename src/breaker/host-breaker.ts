@@ -7,26 +7,38 @@
  *                                       └─(probe failed)──▶ open, cooldown doubled (≤ max)
  *   closed ──(receiver says wait: Retry-After, rate limit used up)──▶ throttled ──(time up)──▶ closed
  *   any ──(operator pause)──▶ paused ──(operator resume or pause ends)──▶ closed
+ *
+ * Beside the state it keeps the waiting webhooks (waiters.ts), the host's one schedule of send
+ * slots (pacer.ts) and the workers' leases (leases.ts): a worker sends only on a lease from here,
+ * and every paced send — released webhook, probe, or attempt under an advertised rate limit —
+ * takes its slot from the one schedule, whichever worker makes it.
  */
-import type { BreakerSettings, HostReport, HostState, HostView, RateLimitPolicy } from '../temporal/host-definitions';
+import type {
+  BreakerSettings,
+  HostReport,
+  HostState,
+  HostView,
+  Lease,
+  LeaseMode,
+  LeaseRequest,
+  RateLimitPolicy,
+  Release,
+  Waiter,
+} from './definitions';
+import { FailureWindow, type Bucket } from './failure-window';
+import { LEASE_CLOCK_SKEW_MS, Leases, type LeasesSnapshot } from './leases';
+import { Pacer, slotTimes, spacingMs, type PacerSnapshot } from './pacer';
+import { WaiterQueue, type WaitersSnapshot } from './waiters';
 
-/** Waiting webhooks one host workflow keeps track of; beyond this they wait on their own timer. */
-export const MAX_WAITERS = 20_000;
-/** Released waiters go out in batches this far apart: one second, so a batch is the per-second rate. */
+/** Released waiters go out in batches this far apart, each batch with the slots of one interval. */
 export const RELEASE_INTERVAL_MS = 1_000;
-
-/** Resumed webhooks per second: the resume rate, or the host's advertised rate if lower, at least 1. */
-export function resumePerSecond(resumeRate: number, rateLimit: RateLimitPolicy | undefined): number {
-  const advertised = rateLimit ? Math.floor((rateLimit.limit * 1000) / rateLimit.windowMs) : Infinity;
-  return Math.max(1, Math.min(resumeRate, advertised));
-}
-const BUCKETS_PER_WINDOW = 20;
-
-interface Bucket {
-  startMs: number;
-  requests: number;
-  failures: number;
-}
+/** A released webhook's slot is at least this far ahead: time for the resume signal to reach it and its attempt to start. */
+export const RELEASE_LEAD_MS = 500;
+/** Slots leased to a worker reach at most this far ahead, so an attempt never waits long for its slot. */
+export const BLOCK_AHEAD_MS = 2_000;
+/** A release that failed (Temporal unreachable) is tried again after this, doubling up to the maximum. */
+export const RELEASE_RETRY_MS = 1_000;
+export const RELEASE_RETRY_MAX_MS = 60_000;
 
 export interface BreakerSnapshot {
   state: HostState;
@@ -37,52 +49,69 @@ export interface BreakerSnapshot {
   /** End of an operator pause; undefined while paused means until resumed. */
   pausedUntilMs?: number;
   throttledUntilMs?: number;
-  waiters: string[];
-  probe?: { workflowId: string; sentAtMs: number };
+  waiters: WaitersSnapshot;
+  probe?: Waiter & { sentAtMs: number };
   rateLimit?: RateLimitPolicy;
   lastReportAtMs: number;
   lastReleaseAtMs: number;
+  /** Raised by each operator pause. */
+  epoch: number;
+  /** Closed after being held: sends are paced at the resume rate until the schedule has caught up with now. */
+  recovering: boolean;
+  pacer: PacerSnapshot;
+  leases: LeasesSnapshot;
+  /** A run started afresh cannot know leases its predecessor granted: a pause waits until they would have run out. */
+  unknownLeasesUntilMs: number;
+  releaseRetry?: { atMs: number; delayMs: number };
 }
 
-export interface TickActions {
-  /** Waiting webhooks to resume now. */
-  release: string[];
-  /** The webhook to resume as the half-open probe. */
-  probe?: string;
-}
+type Scalars = Omit<BreakerSnapshot, 'buckets' | 'waiters' | 'pacer' | 'leases'>;
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 export class HostBreaker {
-  private s: BreakerSnapshot;
-  private readonly waiting: Set<string>;
+  private readonly s: Scalars;
+  private readonly window: FailureWindow;
+  private readonly waiters: WaiterQueue;
+  private readonly pacer: Pacer;
+  private readonly leases: Leases;
 
   constructor(
     private readonly settings: BreakerSettings,
     snapshot: BreakerSnapshot | undefined,
     nowMs: number,
   ) {
-    this.s = snapshot ? { ...snapshot, buckets: snapshot.buckets.map((b) => ({ ...b })), waiters: [...snapshot.waiters] } : {
+    const { buckets, waiters, pacer, leases, ...scalars } = snapshot ?? {
       state: 'closed',
       buckets: [],
       cooldownMs: settings.cooldownMs,
-      waiters: [],
+      waiters: { ids: [], tickets: [] },
       lastReportAtMs: nowMs,
       lastReleaseAtMs: 0,
+      epoch: 0,
+      recovering: false,
+      pacer: { nextMs: 0 },
+      leases: {},
+      unknownLeasesUntilMs: nowMs + settings.leaseMs + LEASE_CLOCK_SKEW_MS,
     };
-    this.waiting = new Set(this.s.waiters);
+    this.s = { ...scalars };
+    this.window = new FailureWindow(settings.windowMs, buckets);
+    this.waiters = new WaiterQueue(waiters);
+    this.pacer = new Pacer(pacer);
+    this.leases = new Leases(leases);
   }
 
   get state(): HostState {
     return this.s.state;
   }
 
-  /** Takes one worker's report. Returns true when the host workflow should act now. */
+  /** Takes one worker's news. Returns true when the host workflow should act now. */
   report(r: HostReport, nowMs: number): boolean {
     const before = this.s.state;
     this.s.lastReportAtMs = nowMs;
-    this.count(r.requests, r.failures, nowMs);
-    let act = this.addWaiters(r.waiters ?? []);
+    this.window.count(r.requests, r.failures, nowMs);
+    let act = false;
+    for (const waiter of r.waiters ?? []) act = this.register(waiter) || act;
     if (r.rateLimit) this.s.rateLimit = r.rateLimit;
     if (r.probe && this.s.state === 'half-open' && this.s.probe?.workflowId === r.probe.workflowId) {
       if (r.probe.ok) this.close(nowMs);
@@ -92,15 +121,40 @@ export class HostBreaker {
     if ((this.s.state === 'closed' || this.s.state === 'throttled') && this.tripped(nowMs)) {
       this.open(nowMs, this.settings.cooldownMs);
     }
-    act ||= this.s.state !== before;
-    return act;
+    return act || this.s.state !== before;
   }
 
-  /** Operator pause, for `durationMs` or until resumed. */
-  pause(nowMs: number, durationMs?: number): void {
+  /** A worker's lease request: its news, then what it may do until `ttlMs` from now, with send slots if paced. */
+  lease(request: LeaseRequest, nowMs: number): { lease: Lease; act: boolean } {
+    const act = this.report(request.report, nowMs);
+    this.leases.prune(nowMs);
+    const mode = this.mode();
+    const untilMs = nowMs + request.ttlMs;
+    const lease: Lease = { mode, epoch: this.s.epoch, state: this.s.state, untilMs };
+    const resumeAtMs = this.resumeAtMs();
+    if (resumeAtMs !== undefined) lease.resumeAtMs = resumeAtMs;
+    if (mode === 'paced' && request.slots > 0) {
+      // Not before the free leases of other workers have run out: until then they may send unpaced.
+      const from = Math.max(nowMs, this.leases.freeUntil(nowMs, request.workerId));
+      const block = this.pacer.grant(request.slots, spacingMs(this.policies()), from, nowMs + Math.min(request.ttlMs, BLOCK_AHEAD_MS));
+      if (block) lease.slots = block;
+    }
+    this.leases.grant(request.workerId, { epoch: this.s.epoch, sending: mode !== 'held', free: mode === 'free', untilMs });
+    return { lease, act };
+  }
+
+  /** Operator pause, for `durationMs` or until resumed. Returns its epoch (see pauseSettledAtMs). */
+  pause(nowMs: number, durationMs?: number): number {
     this.s.state = 'paused';
     this.s.pausedUntilMs = durationMs === undefined ? undefined : nowMs + durationMs;
     this.s.probe = undefined;
+    this.s.epoch += 1;
+    return this.s.epoch;
+  }
+
+  /** When the pause of `epoch` holds on every worker: the latest end of a lease that still carries older news. */
+  pauseSettledAtMs(epoch: number, nowMs: number): number {
+    return Math.max(nowMs, this.leases.pendingUntil(epoch, nowMs) ?? 0, this.s.unknownLeasesUntilMs);
   }
 
   /** Operator resume: the host is treated as healthy again; waiting webhooks are released paced. */
@@ -108,8 +162,8 @@ export class HostBreaker {
     this.close(nowMs);
   }
 
-  /** Applies time-driven transitions and says which waiting webhooks go now. */
-  tick(nowMs: number): TickActions {
+  /** Applies time-driven transitions and says which waiting webhooks go now, each with its send slot. */
+  tick(nowMs: number): Release[] {
     const s = this.s;
     if (s.state === 'paused' && s.pausedUntilMs !== undefined && nowMs >= s.pausedUntilMs) {
       // A wait the receiver asked for during the pause still holds when the pause ends.
@@ -122,82 +176,138 @@ export class HostBreaker {
       s.state = 'half-open';
       s.probe = undefined;
     }
-    if (s.state === 'half-open') {
-      if (s.probe && nowMs - s.probe.sentAtMs >= this.settings.probeTimeoutMs) s.probe = undefined;
-      if (!s.probe && s.waiters.length > 0) {
-        const probe = this.takeWaiters(1)[0];
-        s.probe = { workflowId: probe, sentAtMs: nowMs };
-        return { release: [], probe };
-      }
-      return { release: [] };
-    }
-    if (s.state === 'closed' && s.waiters.length > 0 && nowMs - s.lastReleaseAtMs >= RELEASE_INTERVAL_MS) {
-      s.lastReleaseAtMs = nowMs;
-      return { release: this.takeWaiters(this.releasePerInterval()) };
-    }
-    return { release: [] };
+    this.leases.prune(nowMs);
+    if (s.releaseRetry && nowMs < s.releaseRetry.atMs) return [];
+    if (s.state === 'half-open') return this.probeIfDue(nowMs);
+    if (s.state !== 'closed') return [];
+    if (this.waiters.length > 0 && nowMs - s.lastReleaseAtMs >= RELEASE_INTERVAL_MS) return this.releaseBatch(nowMs);
+    if (s.recovering && this.waiters.length === 0 && this.pacer.snapshot().nextMs <= nowMs) s.recovering = false;
+    return [];
+  }
+
+  /** Releasing failed: the webhooks wait again at the front, and the next release waits, longer each time. */
+  releaseFailed(releases: readonly Release[], nowMs: number): void {
+    if (releases.some((r) => r.resume.probe && r.workflowId === this.s.probe?.workflowId)) this.s.probe = undefined;
+    this.waiters.putBack(releases.map((r) => ({ workflowId: r.workflowId, ticket: r.resume.ticket ?? 0 })));
+    const delayMs = this.s.releaseRetry ? Math.min(this.s.releaseRetry.delayMs * 2, RELEASE_RETRY_MAX_MS) : RELEASE_RETRY_MS;
+    this.s.releaseRetry = { atMs: nowMs + delayMs, delayMs };
+  }
+
+  /** Releasing worked; `missing` webhooks no longer exist (a probe among them is chosen again at once). */
+  released(missing: readonly string[]): void {
+    this.s.releaseRetry = undefined;
+    if (this.s.probe && missing.includes(this.s.probe.workflowId)) this.s.probe = undefined;
   }
 
   /** When tick() has something to do next, if ever (idle end included). */
-  nextWakeMs(): number {
+  nextWakeMs(nowMs: number): number {
     const s = this.s;
-    const times = [s.lastReportAtMs + this.settings.idleMs];
+    const times = [Math.max(s.lastReportAtMs + this.settings.idleMs, this.leases.latestUntil(nowMs))];
+    if (s.releaseRetry) times.push(s.releaseRetry.atMs);
     if (s.state === 'paused' && s.pausedUntilMs !== undefined) times.push(s.pausedUntilMs);
     if (s.state === 'throttled' && s.throttledUntilMs !== undefined) times.push(s.throttledUntilMs);
     if (s.state === 'open' && s.nextProbeAtMs !== undefined) times.push(s.nextProbeAtMs);
     if (s.state === 'half-open' && s.probe) times.push(s.probe.sentAtMs + this.settings.probeTimeoutMs);
-    if (s.state === 'closed' && s.waiters.length > 0) times.push(s.lastReleaseAtMs + RELEASE_INTERVAL_MS);
+    if (s.state === 'closed' && this.waiters.length > 0) times.push(Math.max(s.lastReleaseAtMs + RELEASE_INTERVAL_MS, s.releaseRetry?.atMs ?? 0));
+    if (s.state === 'closed' && s.recovering && this.waiters.length === 0) times.push(this.pacer.snapshot().nextMs);
     return Math.min(...times);
   }
 
-  /** Healthy, nobody waiting and no news for idleMs: the workflow may end (a report starts it again). */
+  /** Healthy, nobody waiting, no lease out and no news for idleMs: the workflow may end (a report starts it again). */
   isIdle(nowMs: number): boolean {
-    return this.s.state === 'closed' && this.s.waiters.length === 0 && nowMs - this.s.lastReportAtMs >= this.settings.idleMs;
+    const s = this.s;
+    return (
+      s.state === 'closed' &&
+      !s.recovering &&
+      this.waiters.length === 0 &&
+      nowMs - s.lastReportAtMs >= this.settings.idleMs &&
+      this.leases.latestUntil(nowMs) <= nowMs
+    );
+  }
+
+  /** What a worker may do now. */
+  mode(): LeaseMode {
+    const s = this.s;
+    if (s.state === 'half-open') return 'probing';
+    if (s.state !== 'closed') return 'held';
+    if (this.waiters.length > 0 || s.releaseRetry) return 'draining';
+    return s.recovering || s.rateLimit ? 'paced' : 'free';
   }
 
   view(authority: string, nowMs: number): HostView {
     const s = this.s;
-    const window = this.windowTotals(nowMs);
-    const resumeAtMs =
-      s.state === 'open' ? s.nextProbeAtMs : s.state === 'throttled' ? s.throttledUntilMs : s.state === 'paused' ? s.pausedUntilMs : undefined;
     const view: HostView = {
       authority,
       state: s.state,
-      window,
-      pausedWebhooks: s.waiters.length,
-      draining: s.state === 'closed' && s.waiters.length > 0,
+      window: this.window.totals(nowMs),
+      pausedWebhooks: this.waiters.length,
+      draining: s.state === 'closed' && this.waiters.length > 0,
       cooldownMs: s.cooldownMs,
     };
     if (s.state === 'open' || s.state === 'half-open') view.openedAt = iso(s.openedAtMs);
     if (s.state === 'open') view.nextProbeAt = iso(s.nextProbeAtMs);
+    const resumeAtMs = this.resumeAtMs();
     if (resumeAtMs !== undefined) view.resumeAt = iso(resumeAtMs);
     if (s.rateLimit) view.rateLimit = s.rateLimit;
     return view;
   }
 
   snapshot(): BreakerSnapshot {
-    return { ...this.s, buckets: this.s.buckets.map((b) => ({ ...b })), waiters: [...this.s.waiters] };
+    return {
+      ...this.s,
+      ...(this.s.probe ? { probe: { ...this.s.probe } } : {}),
+      ...(this.s.releaseRetry ? { releaseRetry: { ...this.s.releaseRetry } } : {}),
+      buckets: this.window.snapshot(),
+      waiters: this.waiters.snapshot(),
+      pacer: this.pacer.snapshot(),
+      leases: this.leases.snapshot(),
+    };
   }
 
-  private releasePerInterval(): number {
-    return resumePerSecond(this.settings.resumeRate, this.s.rateLimit);
+  private resumeAtMs(): number | undefined {
+    const s = this.s;
+    return s.state === 'open' ? s.nextProbeAtMs : s.state === 'throttled' ? s.throttledUntilMs : s.state === 'paused' ? s.pausedUntilMs : undefined;
   }
 
-  private takeWaiters(n: number): string[] {
-    const taken = this.s.waiters.splice(0, n);
-    for (const id of taken) this.waiting.delete(id);
-    return taken;
+  /** The rate limits sends keep to now: the resume rate while recovering, and the host's advertised limit. */
+  private policies(): RateLimitPolicy[] {
+    const s = this.s;
+    const recovering = s.state === 'half-open' || (s.state === 'closed' && (s.recovering || this.waiters.length > 0));
+    return [...(recovering ? [{ limit: this.settings.resumeRate, windowMs: 1_000 }] : []), ...(s.rateLimit ? [s.rateLimit] : [])];
   }
 
-  private addWaiters(ids: string[]): boolean {
-    let added = false;
-    for (const id of ids) {
-      if (this.waiting.has(id) || this.s.probe?.workflowId === id || this.s.waiters.length >= MAX_WAITERS) continue;
-      this.waiting.add(id);
-      this.s.waiters.push(id);
-      added = true;
+  private probeIfDue(nowMs: number): Release[] {
+    const s = this.s;
+    if (s.probe && nowMs - s.probe.sentAtMs >= this.settings.probeTimeoutMs) s.probe = undefined;
+    if (s.probe || this.waiters.length === 0) return [];
+    const from = Math.max(nowMs + RELEASE_LEAD_MS, this.leases.freeUntil(nowMs));
+    const block = this.pacer.grant(1, spacingMs(this.policies()), from, Number.MAX_SAFE_INTEGER);
+    const [waiter] = this.waiters.take(1);
+    s.probe = { ...waiter, sentAtMs: nowMs };
+    return [{ workflowId: waiter.workflowId, resume: { ticket: waiter.ticket, probe: true, slotMs: block?.startMs ?? from } }];
+  }
+
+  private releaseBatch(nowMs: number): Release[] {
+    this.s.lastReleaseAtMs = nowMs;
+    // New attempts keep to the pace until the released webhooks' slots are past.
+    this.s.recovering = true;
+    const from = Math.max(nowMs + RELEASE_LEAD_MS, this.leases.freeUntil(nowMs));
+    const block = this.pacer.grant(this.waiters.length, spacingMs(this.policies()), from, nowMs + RELEASE_LEAD_MS + RELEASE_INTERVAL_MS);
+    if (!block) return [];
+    const slots = slotTimes(block);
+    return this.waiters.take(block.count).map((w, i) => ({ workflowId: w.workflowId, resume: { ticket: w.ticket, slotMs: slots[i] } }));
+  }
+
+  /** A webhook waits; the probe itself registering under a newer ticket means it moved on without probing. */
+  private register(waiter: Waiter): boolean {
+    const probe = this.s.probe;
+    if (probe?.workflowId === waiter.workflowId) {
+      if (waiter.ticket <= probe.ticket) return false;
+      this.s.probe = undefined;
+      this.waiters.add(waiter, true);
+      return true;
     }
-    return added;
+    return this.waiters.add(waiter);
   }
 
   private open(nowMs: number, cooldownMs: number): void {
@@ -209,14 +319,16 @@ export class HostBreaker {
   }
 
   private close(nowMs: number): void {
-    this.s.state = 'closed';
-    this.s.cooldownMs = this.settings.cooldownMs;
-    this.s.openedAtMs = this.s.nextProbeAtMs = this.s.pausedUntilMs = this.s.throttledUntilMs = undefined;
-    this.s.probe = undefined;
+    const s = this.s;
+    s.state = 'closed';
+    s.cooldownMs = this.settings.cooldownMs;
+    s.openedAtMs = s.nextProbeAtMs = s.pausedUntilMs = s.throttledUntilMs = undefined;
+    s.probe = undefined;
+    s.recovering = true;
     // A fresh start: the failures that opened the breaker must not open it again at once.
-    this.s.buckets = [];
+    this.window.clear();
     // The first release goes out on the next tick rather than a full interval later.
-    this.s.lastReleaseAtMs = Math.min(this.s.lastReleaseAtMs, nowMs - RELEASE_INTERVAL_MS);
+    s.lastReleaseAtMs = Math.min(s.lastReleaseAtMs, nowMs - RELEASE_INTERVAL_MS);
   }
 
   private throttle(untilMs: number): void {
@@ -226,35 +338,8 @@ export class HostBreaker {
     if (s.state === 'open') s.nextProbeAtMs = Math.max(s.nextProbeAtMs ?? 0, untilMs);
   }
 
-  private count(requests: number, failures: number, nowMs: number): void {
-    if (requests === 0 && failures === 0) return;
-    const size = Math.max(100, Math.floor(this.settings.windowMs / BUCKETS_PER_WINDOW));
-    const startMs = nowMs - (nowMs % size);
-    const last = this.s.buckets[this.s.buckets.length - 1];
-    if (last && last.startMs === startMs) {
-      last.requests += requests;
-      last.failures += failures;
-    } else {
-      this.s.buckets.push({ startMs, requests, failures });
-    }
-    this.prune(nowMs);
-  }
-
-  private prune(nowMs: number): void {
-    const oldest = nowMs - this.settings.windowMs;
-    while (this.s.buckets.length > 0 && this.s.buckets[0].startMs < oldest) this.s.buckets.shift();
-  }
-
-  /** Read-only: it also serves queries, which must never change workflow state. */
-  private windowTotals(nowMs: number): { requests: number; failures: number } {
-    const oldest = nowMs - this.settings.windowMs;
-    return this.s.buckets
-      .filter((b) => b.startMs >= oldest)
-      .reduce((t, b) => ({ requests: t.requests + b.requests, failures: t.failures + b.failures }), { requests: 0, failures: 0 });
-  }
-
   private tripped(nowMs: number): boolean {
-    const { requests, failures } = this.windowTotals(nowMs);
+    const { requests, failures } = this.window.totals(nowMs);
     return requests >= this.settings.minRequests && failures / requests > this.settings.failureRatio;
   }
 }

@@ -5,10 +5,9 @@
  *    used up until its reset), capped at `maxWaitMs`;
  *  - rateLimit: the host's advertised limit per window.
  */
-import { isHostFailure, outcomeOf } from '../delivery/classify';
-import { rateLimitBlockedUntil, readReceiverHints } from '../delivery/receiver-hints';
-import type { RateLimitPolicy } from '../temporal/host-definitions';
-import type { SendAttemptResult } from '../temporal/definitions';
+import { isHostFailure, outcomeOf, type ReceiverAnswer } from '../receiver/classify';
+import { rateLimitBlockedUntil, readReceiverHints } from '../receiver/hints';
+import type { RateLimitPolicy } from './definitions';
 
 export interface HostNews {
   failure: boolean;
@@ -16,7 +15,7 @@ export interface HostNews {
   rateLimit?: RateLimitPolicy;
 }
 
-export function hostNews(result: SendAttemptResult, nowMs: number, maxWaitMs: number, knownWindowMs?: number): HostNews {
+export function hostNews(result: ReceiverAnswer, nowMs: number, maxWaitMs: number, knownWindowMs?: number): HostNews {
   const news: HostNews = { failure: isHostFailure(outcomeOf(result)) };
   if (result.statusCode === undefined) return news;
   const hints = readReceiverHints(result.responseHeaders ?? {}, nowMs);

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { BreakerSettings } from '../temporal/host-definitions';
+import type { BreakerSettings } from './definitions';
 
 export function breakerSettings(config: Config): BreakerSettings {
   return {
@@ -11,5 +11,7 @@ export function breakerSettings(config: Config): BreakerSettings {
     resumeRate: config.hostResumeRate,
     probeTimeoutMs: config.breakerProbeTimeoutMs,
     idleMs: config.breakerIdleMs,
+    // A worker renews a lease every report interval; twice that lets one renewal be late.
+    leaseMs: 2 * config.hostReportIntervalMs,
   };
 }

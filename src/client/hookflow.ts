@@ -12,32 +12,37 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
-import { loadConfig, type Config } from '../config';
-import { resolveEncryptionKey } from '../data-dir';
-import { WebhookConflictError, WebhookNotFoundError } from '../errors';
-import { hookflowClient, temporalAddressOf } from '../temporal/connect';
 import {
-  SEARCH_ATTRIBUTES,
-  stateQuery,
-  webhookWorkflowId,
-  type DeliveryInput,
-  type WebhookState,
-} from '../temporal/definitions';
-import {
+  controlProblem,
   controlUpdate,
+  HOST_CIRCUIT_WORKFLOW,
   hostCircuitStart,
   hostQuery,
   hostWorkflowId,
+  idleHostView,
+  type HostCircuitWorkflow,
   type HostControl,
   type HostView,
-} from '../temporal/host-definitions';
+} from '../breaker/definitions';
 import { breakerSettings } from '../breaker/settings';
-import { idleHostView, normaliseAuthority } from '../breaker/authority';
-import type { hostCircuit } from '../../workflows/host-circuit';
+import { loadConfig, type Config } from '../config';
+import { resolveEncryptionKey } from '../data-dir';
+import {
+  DELIVER_WEBHOOK_WORKFLOW,
+  SEARCH_ATTRIBUTES,
+  stateQuery,
+  webhookWorkflowId,
+  type DeliverWebhookWorkflow,
+  type DeliveryInput,
+  type WebhookState,
+} from '../delivery/definitions';
+import { InvalidRequestError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import { hostKeyOfAuthority } from '../net/host-key';
+import { hookflowClient, temporalAddressOf } from '../temporal/connect';
+import { temporalUnavailable } from '../temporal/unavailable';
 import { prepareDelivery } from '../webhook/prepare';
 import { summarise } from '../webhook/redact';
 import { parseWebhook, type WebhookInput } from '../webhook/schema';
-import type { deliverWebhook } from '../../workflows/deliver-webhook';
 
 /** Attempts carried into a manual retry, so its record shows what came before. */
 const CARRIED_ATTEMPTS_ON_RETRY = 50;
@@ -59,7 +64,15 @@ export interface HookflowOptions {
    * `client` runs on the NativeConnection of a Hookflow worker in the same process. @default false
    */
   eagerStart?: boolean;
+  /**
+   * How long one Temporal call (start, describe, query, pause) may take before it fails as Temporal
+   * unreachable (DependencyUnavailableError). Waiting for a result is not bounded. @default 10000
+   */
+  callTimeoutMs?: number;
 }
+
+/** By then a healthy Temporal has answered long ago; an API caller gets its 503 instead of waiting on retries. */
+const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
 export interface SendResult {
   id: string;
@@ -72,15 +85,17 @@ export class Hookflow {
     readonly client: Client,
     private readonly config: Config,
     private readonly ownsConnection: boolean,
-    private readonly eagerStart = false,
+    private readonly eagerStart: boolean,
+    private readonly callTimeoutMs: number,
   ) {}
 
   static async connect(options: HookflowOptions = {}): Promise<Hookflow> {
     const config = options.config ?? loadConfig();
-    if (options.client) return new Hookflow(options.client, config, false, options.eagerStart);
+    const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    if (options.client) return new Hookflow(options.client, config, false, options.eagerStart ?? false, callTimeoutMs);
     const connection = await Connection.connect({ address: options.address ?? temporalAddressOf(config) });
     const client = hookflowClient(connection, options.namespace ?? config.temporalNamespace, options.encryptionKey ?? resolveEncryptionKey(config));
-    return new Hookflow(client, config, true);
+    return new Hookflow(client, config, true, false, callTimeoutMs);
   }
 
   /** Validates and starts a webhook. Throws InvalidWebhookError, naming each bad field, before starting anything. */
@@ -105,8 +120,8 @@ export class Hookflow {
 
   /** The state of the latest run, given its Temporal status (the latest run is never continued-as-new). */
   private async stateOf(handle: WorkflowHandle, status: string): Promise<WebhookState> {
-    if (status === 'COMPLETED') return handle.result();
-    const state = await handle.query(stateQuery);
+    if (status === 'COMPLETED') return this.temporal(() => handle.result());
+    const state = await this.temporal(() => handle.query(stateQuery));
     if (status === 'TERMINATED') return { ...state, status: 'cancelled', reason: 'terminated by an operator' };
     if (status !== 'RUNNING') return { ...state, status: 'failed', reason: `workflow ${status.toLowerCase()}` };
     return state;
@@ -149,16 +164,20 @@ export class Hookflow {
 
   /** The host's breaker state; a host Hookflow has not heard from recently reads as closed and empty. */
   async hostStatus(authority: string): Promise<HostView> {
-    const key = normaliseAuthority(authority);
+    const key = hostKeyOfAuthority(authority);
     try {
-      return await this.client.workflow.getHandle(hostWorkflowId(key)).query(hostQuery);
+      return await this.temporal(() => this.client.workflow.getHandle(hostWorkflowId(key)).query(hostQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return idleHostView(key);
       throw err;
     }
   }
 
-  /** Holds every send to the host, for `durationMs` or until resumeHost(). */
+  /**
+   * Holds every send to the host, for `durationMs` or until resumeHost(). Answers once every worker
+   * that may have been sending there has taken the news (at most two report intervals): from then
+   * on no new attempt to the host starts.
+   */
   async pauseHost(authority: string, durationMs?: number): Promise<HostView> {
     return this.controlHost(authority, durationMs === undefined ? { action: 'pause' } : { action: 'pause', durationMs });
   }
@@ -169,14 +188,29 @@ export class Hookflow {
   }
 
   private async controlHost(authority: string, control: HostControl): Promise<HostView> {
-    const key = normaliseAuthority(authority);
-    return this.client.workflow.executeUpdateWithStart(controlUpdate, {
-      args: [control],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof hostCircuit>('hostCircuit', {
-        ...hostCircuitStart(key, this.config.taskQueue, breakerSettings(this.config)),
-        workflowIdConflictPolicy: 'USE_EXISTING',
+    const key = hostKeyOfAuthority(authority);
+    const problem = controlProblem(control);
+    if (problem) throw new InvalidRequestError([{ field: 'durationMs', message: problem.replace(/^durationMs /, '') }]);
+    // A pause answers once the workers took the news: up to two report intervals on top.
+    return this.temporal(() =>
+      this.client.workflow.executeUpdateWithStart(controlUpdate, {
+        args: [control],
+        startWorkflowOperation: new WithStartWorkflowOperation<HostCircuitWorkflow>(HOST_CIRCUIT_WORKFLOW, {
+          ...hostCircuitStart(key, this.config.taskQueue, breakerSettings(this.config)),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
       }),
-    });
+      2 * breakerSettings(this.config).leaseMs,
+    );
+  }
+
+  /** Runs a bounded Temporal call; Temporal being out of reach becomes a DependencyUnavailableError. */
+  private async temporal<T>(call: () => Promise<T>, extraMs = 0): Promise<T> {
+    try {
+      return await this.client.withDeadline(Date.now() + this.callTimeoutMs + extraMs, call);
+    } catch (err) {
+      throw temporalUnavailable(err) ?? err;
+    }
   }
 
   async close(): Promise<void> {
@@ -188,7 +222,7 @@ export class Hookflow {
   }
 
   private async start(input: DeliveryInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE'): Promise<void> {
-    await this.client.workflow.start<typeof deliverWebhook>('deliverWebhook', {
+    await this.temporal(() => this.client.workflow.start<DeliverWebhookWorkflow>(DELIVER_WEBHOOK_WORKFLOW, {
       taskQueue: this.config.taskQueue,
       workflowId: webhookWorkflowId(input.id),
       args: [input],
@@ -200,12 +234,12 @@ export class Hookflow {
       ],
       staticSummary: summarise(input.request.method, input.request.url),
       requestEagerStart: this.eagerStart,
-    });
+    }));
   }
 
   private async describeStatus(id: string, handle: WorkflowHandle): Promise<string> {
     try {
-      return (await handle.describe()).status.name;
+      return (await this.temporal(() => handle.describe())).status.name;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new WebhookNotFoundError(id);
       throw err;

@@ -7,11 +7,13 @@ import type {
   CarriedProgress,
   DeliveryInput,
   SendAttemptResult,
+  WaitingFor,
   WebhookState,
   WebhookStatus,
-} from '../temporal/definitions';
-import { classify, FAILURES, outcomeOf } from './classify';
-import { readReceiverHints } from './receiver-hints';
+} from './definitions';
+import { classify, FAILURES, outcomeOf } from '../receiver/classify';
+import { withinBudget } from './attempt-budget';
+import { readReceiverHints } from '../receiver/hints';
 import { nextAttempt } from './retry-timing';
 
 export type AfterAttempt = { done: true } | { done: false; atMs: number };
@@ -20,7 +22,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 export class DeliveryLog {
   status: WebhookStatus = 'pending';
-  readonly attempts: AttemptRecord[];
+  private records: AttemptRecord[];
   private readonly createdAt: string;
   private readonly deadlineMs: number;
   /** Index in `attempts` of the current retry window's first attempt (a manual retry starts a new window). */
@@ -28,6 +30,7 @@ export class DeliveryLog {
   private manualNext: boolean;
   private completedAt?: string;
   private nextAttemptAt?: string;
+  private waitingFor?: WaitingFor;
   private reason?: string;
 
   constructor(
@@ -35,12 +38,16 @@ export class DeliveryLog {
     nowMs: number,
   ) {
     const carried = input.carried;
-    this.attempts = carried ? [...carried.attempts] : [];
+    this.records = carried ? [...carried.attempts] : [];
     this.createdAt = carried?.createdAt ?? iso(nowMs);
     this.deadlineMs = carried?.deadlineMs ?? nowMs + input.retry.maxDurationSeconds * 1000;
     this.windowStart = carried?.windowStart ?? 0;
     this.manualNext = carried?.manual ?? false;
     if (carried?.deadlineMs !== undefined && this.attempts.length > 0) this.status = 'retrying';
+  }
+
+  get attempts(): readonly AttemptRecord[] {
+    return this.records;
   }
 
   get deadline(): number {
@@ -66,7 +73,8 @@ export class DeliveryLog {
     }
     if (result.responseHeaders) attempt.responseHeaders = result.responseHeaders;
     if (result.responseBodySnippet !== undefined) attempt.responseBodySnippet = result.responseBodySnippet;
-    this.attempts.push(attempt);
+    // Older attempts shed their headers and body, so the record stays within its byte budget.
+    this.records = withinBudget([...this.records, attempt]);
     this.manualNext = false;
 
     if (verdict.delivered) return this.finish('delivered', nowMs);
@@ -95,20 +103,23 @@ export class DeliveryLog {
     this.finish('cancelled', nowMs, 'cancelled on request');
   }
 
-  /** Marks the webhook as waiting for its host (breaker open, throttled or paused by an operator). */
-  pause(untilMs: number | undefined): void {
+  /** Marks the webhook as waiting: for its host (breaker open, throttled, paused by an operator) or for a send slot. */
+  pause(untilMs: number | undefined, waitingFor: WaitingFor): void {
     this.status = 'paused';
+    this.waitingFor = waitingFor;
     this.nextAttemptAt = untilMs === undefined ? undefined : iso(untilMs);
   }
 
   resume(): void {
     this.status = this.attempts.length > 0 ? 'retrying' : 'pending';
+    this.waitingFor = undefined;
   }
 
   private finish(status: 'delivered' | 'failed' | 'cancelled', nowMs: number, reason?: string): AfterAttempt {
     this.status = status;
     this.completedAt = iso(nowMs);
     this.nextAttemptAt = undefined;
+    this.waitingFor = undefined;
     this.reason = reason;
     return { done: true };
   }
@@ -127,11 +138,12 @@ export class DeliveryLog {
       status: this.status,
       request: this.input.view,
       tags: this.input.tags,
-      attempts: this.attempts,
+      attempts: this.records,
       createdAt: this.createdAt,
     };
     if (this.completedAt) state.completedAt = this.completedAt;
     if (this.nextAttemptAt) state.nextAttemptAt = this.nextAttemptAt;
+    if (this.waitingFor) state.waitingFor = this.waitingFor;
     if (this.reason) state.reason = this.reason;
     return state;
   }
@@ -140,7 +152,7 @@ export class DeliveryLog {
   carry(): CarriedProgress {
     return {
       createdAt: this.createdAt,
-      attempts: this.attempts,
+      attempts: this.records,
       deadlineMs: this.deadlineMs,
       windowStart: this.windowStart,
       manual: this.manualNext,

@@ -6,9 +6,9 @@
  * backoff with jitter. A receiver's wish is never cut short: if honouring it would pass the cap or
  * the retry window, the webhook fails instead of calling early.
  */
-import { FAILURES, type FailureKind } from './classify';
+import { FAILURES, type FailureKind } from '../receiver/classify';
 import { BACKOFF_JITTER, BACKOFF_MULTIPLIER, type RetryPolicy } from './policy';
-import { rateLimitBlockedUntil, type ReceiverHints } from './receiver-hints';
+import { rateLimitBlockedUntil, type ReceiverHints } from '../receiver/hints';
 
 export interface RetryContext {
   /** Attempts made so far, the one just judged included (1-based). */

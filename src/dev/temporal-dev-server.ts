@@ -7,11 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { setupTools } from '../paths';
-import { SEARCH_ATTRIBUTES } from '../temporal/definitions';
-import { HOST_STATE_ATTRIBUTE } from '../temporal/host-definitions';
-
-/** Every search attribute Hookflow sets, which a server must have registered. */
-export const HOOKFLOW_SEARCH_ATTRIBUTES = [...Object.values(SEARCH_ATTRIBUTES), HOST_STATE_ATTRIBUTE];
+import { HOOKFLOW_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -25,6 +21,8 @@ export interface DevServerOptions {
   codecEndpoint?: string;
   /** `--sqlite-pragma` values, e.g. `journal_mode=WAL`. */
   sqlitePragmas?: string[];
+  /** Register Hookflow's search attributes at start. @default true (false: a bare server, as an external Temporal may be) */
+  searchAttributes?: boolean;
   /** Extra `--dynamic-config-value KEY=JSON` settings. */
   dynamicConfig?: Record<string, unknown>;
   /** Where the server's own output goes; by default it is dropped. */
@@ -48,7 +46,7 @@ export function devServerArgs(options: DevServerOptions): string[] {
   else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
-  for (const { name, type } of HOOKFLOW_SEARCH_ATTRIBUTES) {
+  for (const { name, type } of options.searchAttributes === false ? [] : HOOKFLOW_SEARCH_ATTRIBUTES) {
     // The CLI spells types `Keyword`, `Int`; the SDK `KEYWORD`, `INT`.
     args.push('--search-attribute', `${name}=${type[0]}${type.slice(1).toLowerCase()}`);
   }

@@ -3,7 +3,8 @@
  * the redacted view and the host it belongs to.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { DeliveryInput } from '../temporal/definitions';
+import type { DeliveryInput } from '../delivery/definitions';
+import { hostKeyOfUrl } from '../net/host-key';
 import { redactHeaders, redactUrl } from './redact';
 import type { Webhook } from './schema';
 
@@ -11,11 +12,6 @@ import type { Webhook } from './schema';
 export function webhookId(idempotencyKey: string | undefined): string {
   if (idempotencyKey === undefined) return `wh_${randomUUID().replace(/-/g, '')}`;
   return `wh_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
-}
-
-/** Lower-case `host[:port]`, the port only when it is not the scheme's default. */
-export function authorityOf(url: string): string {
-  return new URL(url).host.toLowerCase();
 }
 
 export interface PrepareOptions {
@@ -35,7 +31,7 @@ export function prepareDelivery(webhook: Webhook, options: PrepareOptions): Deli
   }
   const input: DeliveryInput = {
     id: webhookId(webhook.idempotencyKey),
-    authority: authorityOf(webhook.url),
+    authority: hostKeyOfUrl(webhook.url),
     request: { method: webhook.method, url: webhook.url, headers, ...(body === undefined ? {} : { body }) },
     view: { method: webhook.method, url: redactUrl(webhook.url), headers: redactHeaders(headers) },
     retry: webhook.retry,

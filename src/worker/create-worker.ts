@@ -6,14 +6,14 @@
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Agent } from 'undici';
-import { createActivities } from '../../activities';
-import { HostGate } from '../../activities/host-gate';
-import { createHttpClient } from '../../activities/http-client';
+import { createActivities, type HookflowActivities } from '../../activities';
+import { HostGate } from '../../activities/breaker/host-gate';
+import { createHttpClient } from '../../activities/net/guarded-client';
+import { hostTaskQueue } from '../breaker/definitions';
 import { breakerSettings } from '../breaker/settings';
 import type { Config } from '../config';
 import { createAddressPolicy } from '../net/address-policy';
 import { hookflowClient, hookflowDataConverter, temporalAddressOf } from '../temporal/connect';
-import { hostTaskQueue } from '../temporal/host-definitions';
 
 export interface HookflowWorker {
   /** The delivery workflows' worker. */
@@ -37,6 +37,8 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra Worker options, e.g. `shutdownGraceTime`. */
   workerOptions?: Partial<WorkerOptions>;
+  /** Wraps the real activities, e.g. to make one fail in a test. */
+  wrapActivities?: (activities: HookflowActivities) => HookflowActivities;
 }
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows');
@@ -62,7 +64,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client }),
+    activities: (options.wrapActivities ?? ((a) => a))(createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client })),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { buildApi } from '../../src/api/server';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
-import type { WebhookState } from '../../src/temporal/definitions';
+import type { WebhookState } from '../../src/delivery/definitions';
 import { startReceiver, type Receiver, type Reply } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -104,7 +104,7 @@ describe('health and authentication', () => {
   test('/healthz answers 200 without a key', async () => {
     const res = await call('GET', '/healthz', { key: null });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok' });
+    expect(res.body).toEqual({ status: 'ok', dependencies: { temporal: 'ok' } });
   });
 
   const routes: ['GET' | 'POST', string][] = [
@@ -460,7 +460,7 @@ describe('codec endpoints', () => {
   test('POST /codec/decode with no Origin and no key is 403', async () => {
     const res = await call('POST', '/codec/decode', { key: null, json: await encrypted() });
     expect(res.status).toBe(403);
-    expect(res.body).toEqual({ error: 'forbidden', message: 'the codec needs the Web UI origin or an API key' });
+    expect(res.body).toEqual({ error: 'forbidden', message: 'the codec needs an API key (or an allowed Web UI origin)' });
   });
 
   test('POST /codec/decode with no Origin and a wrong key is 403', async () => {

@@ -14,7 +14,7 @@ import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
 import { projectRoot } from '../../src/paths';
-import { webhookWorkflowId, type WebhookState } from '../../src/temporal/definitions';
+import { webhookWorkflowId, type WebhookState } from '../../src/delivery/definitions';
 import { freePort } from '../../src/dev/free-port';
 import { memoryMb } from '../../src/dev/proc-stats';
 

@@ -7,7 +7,7 @@
  * attempt outlasts its timeout by more than 1.5 s, and the worker's RSS stays under 450 MB.
  */
 import { startReceiver, type Arrival, type Reply } from '../helpers/receiver';
-import type { AttemptRecord, WebhookState } from '../../src/temporal/definitions';
+import type { AttemptRecord, WebhookState } from '../../src/delivery/definitions';
 import { Checks, conclude, header, mapLimit, prng, rssMb, sleep, tally, waitForFinalStates, waitUntil, Stack, type ScenarioContext, type ScenarioResult } from './lib';
 
 const WEBHOOKS = 500;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import type { HostGate } from '../../activities/host-gate';
+import type { HostGate } from '../../activities/breaker/host-gate';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';

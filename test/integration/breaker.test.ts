@@ -7,8 +7,9 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
-import { hostWorkflowId, reportSignal, type HostView } from '../../src/temporal/host-definitions';
+import { hostWorkflowId, reportSignal, type HostView } from '../../src/breaker/definitions';
 import { CONTINUE_AS_NEW_SUGGESTED_AT } from '../helpers/limits';
+import { runHistories } from '../helpers/runs';
 
 let stack: TestStack;
 const receivers: Receiver[] = [];
@@ -246,7 +247,11 @@ describe('operators', () => {
     });
     expect(await call('GET', `/v1/hosts/${encodeURIComponent('user@example.com')}`)).toMatchObject({
       status: 400,
-      body: { error: 'invalid_host', message: "host: 'user@example.com' is not a host[:port] authority" },
+      body: {
+        error: 'invalid_host',
+        message: "authority: 'user@example.com' is not a host[:port] authority",
+        issues: [{ field: 'authority', message: "'user@example.com' is not a host[:port] authority" }],
+      },
     });
     expect((await call('POST', '/v1/hosts/example.com/resume', undefined, 'wrong')).status).toBe(401);
     expect(await call('GET', '/v1/hosts/never-seen.example:9')).toMatchObject({
@@ -256,9 +261,9 @@ describe('operators', () => {
   });
 });
 
-test('a healthy host costs about one report per interval, not one per delivery', async () => {
+test('a healthy host costs about one message per worker per interval, not one per delivery', async () => {
   const b = await receiver();
-  const before = stack.gate.reportsSent;
+  const before = stack.gate.messagesSent;
   const started = Date.now();
   const sent: { id: string }[] = [];
   for (let i = 0; i < 1_000; i += 100) {
@@ -267,13 +272,13 @@ test('a healthy host costs about one report per interval, not one per delivery',
   for (const { id } of sent) await stack.hookflow.result(id);
   await stack.gate.flush();
   const elapsedMs = Date.now() - started;
-  const reports = stack.gate.reportsSent - before;
+  const messages = stack.gate.messagesSent - before;
   expect(b.arrivals).toHaveLength(1_000);
-  // Reports to this host: at most one per 200 ms interval (this worker reports other hosts too).
-  const signals = await signalsReceived(b.authority);
-  console.log(`1,000 healthy deliveries in ${elapsedMs} ms: ${signals} signals to host:${b.authority} (${reports} reports from this worker in all)`);
-  expect(signals).toBeLessThanOrEqual(Math.ceil(elapsedMs / 200) + 2);
-  expect(signals).toBeLessThan(100);
+  // Lease requests (each carrying the news) to this host: about one per 200 ms interval.
+  const received = await messagesReceived(b.authority);
+  console.log(`1,000 healthy deliveries in ${elapsedMs} ms: ${received} lease requests and reports to host:${b.authority} (${messages} from this worker in all)`);
+  expect(received).toBeLessThanOrEqual(Math.ceil(elapsedMs / 200) + 5);
+  expect(received).toBeLessThan(200);
 }, 180_000);
 
 test('the host workflow continues as new before its history grows large, and keeps its state', async () => {
@@ -286,41 +291,30 @@ test('the host workflow continues as new before its history grows large, and kee
   for (let i = 0; i < 1_200; i += 50) {
     await Promise.all(
       Array.from({ length: 50 }, (_, j) =>
-        handle.signal(reportSignal, { requests: 2, failures: 1, ...(i < 600 ? { waiters: [`webhook:fake-${i + j}`] } : {}) }),
+        handle.signal(reportSignal, { requests: 2, failures: 1, ...(i < 600 ? { waiters: [{ workflowId: `webhook:fake-${i + j}`, ticket: 1 }] } : {}) }),
       ),
     );
   }
   // Signals are handled in order: once this last one is in, all the others are.
-  await handle.signal(reportSignal, { requests: 0, failures: 0, waiters: ['webhook:fake-last'] });
+  await handle.signal(reportSignal, { requests: 0, failures: 0, waiters: [{ workflowId: 'webhook:fake-last', ticket: 1 }] });
   const view = await until('every report', async () => {
     const v = await stack.hookflow.hostStatus(authority);
     return v.pausedWebhooks === 601 ? v : undefined;
   });
   expect(view.state).toBe('paused');
-  const latest = await handle.describe();
-  expect(latest.runId).not.toBe(firstRun);
-  const first = await stack.hookflow.client.workflow.getHandle(hostWorkflowId(authority), firstRun).describe();
-  expect(first.status.name).toBe('CONTINUED_AS_NEW');
   // Every run ends soon after Temporal suggests it; what a run holds past the mark is what arrived
-  // within its last workflow tasks.
-  // Visibility records closed runs a moment after they close.
-  const runs = await until('the closed runs to be listed', async () => {
-    const lengths: number[] = [];
-    for await (const run of stack.hookflow.client.workflow.list({ query: `WorkflowId = '${hostWorkflowId(authority)}'` })) {
-      lengths.push(run.status.name === 'RUNNING' ? (await handle.describe()).historyLength : run.historyLength);
-    }
-    return lengths.length >= 4 ? lengths : undefined;
-  });
-  for (const length of runs) expect(length).toBeLessThan(CONTINUE_AS_NEW_SUGGESTED_AT * 3);
+  // within its last workflow tasks. The runs are followed through their histories, which Temporal
+  // writes before it answers, rather than listed from visibility, which lags on a busy machine.
+  const runs = await runHistories(stack.hookflow.client, hostWorkflowId(authority));
+  expect(runs[0].events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId).toBe(firstRun);
+  const lengths = runs.map((h) => h.events?.length ?? 0);
+  expect(lengths.length).toBeGreaterThanOrEqual(4);
+  for (const length of lengths) expect(length).toBeLessThan(CONTINUE_AS_NEW_SUGGESTED_AT * 3);
   await stack.hookflow.resumeHost(authority);
 }, 120_000);
 
-/** WorkflowExecutionSignaled events in every run of the host's workflow. */
-async function signalsReceived(authority: string): Promise<number> {
-  let count = 0;
-  for await (const execution of stack.hookflow.client.workflow.list({ query: `WorkflowId = '${hostWorkflowId(authority)}'` })) {
-    const history = await stack.hookflow.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
-    count += (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
-  }
-  return count;
+/** Lease requests (updates) and reports (signals) received by every run of the host's workflow. */
+async function messagesReceived(authority: string): Promise<number> {
+  const runs = await runHistories(stack.hookflow.client, hostWorkflowId(authority));
+  return runs.flatMap((h) => h.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes || e.workflowExecutionUpdateAcceptedEventAttributes).length;
 }

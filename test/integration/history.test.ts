@@ -5,7 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
-import { SEARCH_ATTRIBUTES, webhookWorkflowId } from '../../src/temporal/definitions';
+import { SEARCH_ATTRIBUTES, webhookWorkflowId } from '../../src/delivery/definitions';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 

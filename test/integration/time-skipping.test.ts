@@ -4,13 +4,13 @@
  * while the real worker sends real HTTP requests to a real receiver.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Hookflow } from '../../src/client/hookflow';
-import { HOOKFLOW_SEARCH_ATTRIBUTES } from '../../src/dev/temporal-dev-server';
 import { setupTools } from '../../src/paths';
 import { generateEncryptionKey } from '../../src/temporal/codec';
 import { hookflowClient } from '../../src/temporal/connect';
+import { HOOKFLOW_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { createHookflowWorker } from '../../src/worker/create-worker';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { testConfig } from '../helpers/stack';
@@ -26,6 +26,7 @@ beforeAll(async () => {
   }
   const path = process.env.TEMPORAL_TEST_SERVER_PATH ?? setupTools().testServer;
   env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
+  // The time-skipping server has no ListSearchAttributes, so setupTemporal() can't run against it.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(

@@ -56,6 +56,49 @@ describe('the default policy', () => {
   });
 });
 
+describe('IPv6 forms that carry an IPv4 address are judged by the address they carry', () => {
+  // Teredo: server 65.54.227.120 in bits 32-63; the client is the last 32 bits inverted.
+  const teredo = (server: string, client: string): string => {
+    const hex = (ip: string, invert = false): string[] => {
+      const b = ip.split('.').map((x) => (invert ? Number(x) ^ 0xff : Number(x)));
+      return [((b[0] << 8) | b[1]).toString(16), ((b[2] << 8) | b[3]).toString(16)];
+    };
+    return ['2001', '0', ...hex(server), '0', '0', ...hex(client, true)].join(':');
+  };
+
+  test.each([
+    ['::7f00:1', 'IPv4-compatible loopback (::127.0.0.1)'],
+    ['::127.0.0.1', 'IPv4-compatible loopback, dotted'],
+    ['::a00:5', 'IPv4-compatible private (::10.0.0.5)'],
+    ['::a9fe:a9fe', 'IPv4-compatible metadata (::169.254.169.254)'],
+    ['64:ff9b::a00:5', 'NAT64 of 10.0.0.5'],
+    ['64:ff9b::a9fe:a9fe', 'NAT64 of 169.254.169.254'],
+    ['64:ff9b:1::808:808', 'local-use NAT64 (64:ff9b:1::/48)'],
+    ['2002:a00:5::1', '6to4 of 10.0.0.5'],
+    ['2002:c0a8:101::1', '6to4 of 192.168.1.1'],
+    [teredo('65.54.227.120', '10.0.0.5'), 'Teredo to client 10.0.0.5'],
+    [teredo('10.0.0.1', '8.8.8.8'), 'Teredo through a private server'],
+  ])('refuses %s (%s)', (address) => {
+    expect(isAllowedAddress(byDefault, address)).toBe(false);
+  });
+
+  test.each([
+    ['::808:808', 'IPv4-compatible 8.8.8.8'],
+    ['64:ff9b::808:808', 'NAT64 of 8.8.8.8'],
+    ['2002:808:808::1', '6to4 of 8.8.8.8'],
+    [teredo('65.54.227.120', '8.8.8.8'), 'Teredo to client 8.8.8.8'],
+  ])('allows %s (%s) like the public address it carries', (address) => {
+    expect(isAllowedAddress(byDefault, address)).toBe(true);
+  });
+
+  test('an allowed range covers the IPv4 address carried in an IPv6 form too', () => {
+    const ten = createAddressPolicy({ allowPrivateNetworks: false, allowedCidrs: ['10.0.0.0/8'] });
+    expect(isAllowedAddress(ten, '64:ff9b::a00:5')).toBe(true);
+    expect(isAllowedAddress(ten, '2002:a00:5::1')).toBe(true);
+    expect(isAllowedAddress(ten, '::7f00:1')).toBe(false);
+  });
+});
+
 describe('configuration', () => {
   test.each(['127.0.0.1', '::1', '10.0.0.1', '169.254.169.254', 'fe80::1', '::ffff:127.0.0.1', '8.8.8.8', '2606:4700::1111'])(
     'allowPrivateNetworks allows %s',

@@ -3,8 +3,8 @@
  * against its health, a host-wide wait, an advertised rate limit.
  */
 import { hostNews } from '../../src/breaker/host-news';
-import type { SendErrorCode } from '../../src/delivery/classify';
-import type { SendAttemptResult } from '../../src/temporal/definitions';
+import type { SendErrorCode } from '../../src/receiver/classify';
+import type { SendAttemptResult } from '../../src/delivery/definitions';
 
 const NOW = Date.parse('2026-10-21T07:28:00Z');
 const MAX_WAIT = 10 * 60_000;
@@ -46,7 +46,8 @@ describe('what counts as a failure of the host', () => {
   });
 
   test('a result with neither status nor error code is a worker error, not the host’s fault', () => {
-    expect(hostNews({ startedAtMs: NOW, durationMs: 1 }, NOW, MAX_WAIT)).toEqual({ failure: false });
+    const result: SendAttemptResult = { startedAtMs: NOW, durationMs: 1 };
+    expect(hostNews(result, NOW, MAX_WAIT)).toEqual({ failure: false });
   });
 });
 

@@ -1,7 +1,7 @@
 /**
- * src/delivery/classify.ts: how one attempt's outcome is judged (PRODUCT.md, "Responses and retries").
+ * src/receiver/classify.ts: how one attempt's outcome is judged (PRODUCT.md, "Responses and retries").
  */
-import { classify, FAILURES, isHostFailure, type AttemptOutcome, type FailureKind, type SendErrorCode } from '../../src/delivery/classify';
+import { classify, FAILURES, isHostFailure, type AttemptOutcome, type FailureKind, type SendErrorCode } from '../../src/receiver/classify';
 
 type Row = [status: number, failure: FailureKind | 'delivered', retryable: boolean | null, hostFailure: boolean];
 

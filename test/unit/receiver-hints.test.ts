@@ -1,5 +1,5 @@
 /**
- * src/delivery/receiver-hints.ts: what a receiver's response headers say about when to call it next.
+ * src/receiver/hints.ts: what a receiver's response headers say about when to call it next.
  * The clock is fixed so every expectation is an exact epoch-ms figure.
  */
 import {
@@ -9,7 +9,7 @@ import {
   readReceiverHints,
   resetToEpochMs,
   type RateLimitHint,
-} from '../../src/delivery/receiver-hints';
+} from '../../src/receiver/hints';
 
 const NOW = Date.parse('2026-10-21T07:28:00Z');
 

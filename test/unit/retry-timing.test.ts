@@ -2,7 +2,7 @@
  * src/delivery/retry-timing.ts: when the next attempt goes, if at all; and the default schedule
  * of src/delivery/policy.ts.
  */
-import type { FailureKind } from '../../src/delivery/classify';
+import type { FailureKind } from '../../src/receiver/classify';
 import { BACKOFF_JITTER, BACKOFF_MULTIPLIER, DEFAULT_RETRY, type RetryPolicy } from '../../src/delivery/policy';
 import { backoffDelayMs, nextAttempt, receiverEarliestMs, type RetryContext } from '../../src/delivery/retry-timing';
 

@@ -1,7 +1,9 @@
 /**
  * Temporal's remote codec endpoints (`POST /codec/encode`, `/codec/decode`), so the Web UI can
- * show payloads decrypted to an operator. Only the Web UI's own origin (a browser sends Origin and
- * cannot forge it) or a caller with an API key may use them; everyone else gets 403.
+ * show payloads decrypted to an operator. They decrypt, so they answer only a caller with an API
+ * key, or a browser page from an origin the operator allowed (HOOKFLOW_UI_ORIGINS). A browser
+ * cannot forge its Origin header but any other program can, so origins alone are trusted only when
+ * an operator set them, or — `npm start`'s embedded Web UI — only from this machine.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -25,13 +27,18 @@ const toJson = (p: Payload): JsonPayload => ({
 export interface CodecRouteOptions {
   codec: PayloadCodec;
   uiOrigins: string[];
+  /** Trust `uiOrigins` only from loopback callers. */
+  loopbackOnly: boolean;
   isAuthorized(authorization: string | undefined): boolean;
 }
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 export function codecRoutes(app: FastifyInstance, options: CodecRouteOptions): void {
   const allowedOrigin = (request: FastifyRequest): string | undefined => {
     const origin = request.headers.origin;
-    return origin && options.uiOrigins.includes(origin) ? origin : undefined;
+    if (!origin || !options.uiOrigins.includes(origin)) return undefined;
+    return !options.loopbackOnly || LOOPBACK.has(request.ip) ? origin : undefined;
   };
   const cors = (reply: FastifyReply, origin: string): void => {
     reply.header('access-control-allow-origin', origin);
@@ -56,7 +63,7 @@ export function codecRoutes(app: FastifyInstance, options: CodecRouteOptions): v
         return sendError(reply, 403, 'forbidden', 'origin not allowed to use the codec');
       }
       if (!origin && !options.isAuthorized(request.headers.authorization)) {
-        return sendError(reply, 403, 'forbidden', 'the codec needs the Web UI origin or an API key');
+        return sendError(reply, 403, 'forbidden', 'the codec needs an API key (or an allowed Web UI origin)');
       }
       if (origin) cors(reply, origin);
       const payloads = (request.body?.payloads ?? []).map(toPayload);

@@ -3,15 +3,20 @@
  * the receiver decides, Hookflow only reads its answer.
  */
 
-import type { SendAttemptResult } from '../temporal/definitions';
-
 /** Why an attempt did not get a response. Set by the send activity. */
 export type SendErrorCode = 'timeout' | 'network' | 'blocked' | 'internal';
+
+/** What came back from one attempt, as far as judging it goes. */
+export interface ReceiverAnswer {
+  statusCode?: number;
+  errorCode?: SendErrorCode;
+  responseHeaders?: Record<string, string>;
+}
 
 export type AttemptOutcome = { statusCode: number } | { errorCode: SendErrorCode };
 
 /** The outcome of an attempt's result: its status if the receiver answered, else its error. */
-export function outcomeOf(result: SendAttemptResult): AttemptOutcome {
+export function outcomeOf(result: ReceiverAnswer): AttemptOutcome {
   return result.statusCode !== undefined ? { statusCode: result.statusCode } : { errorCode: result.errorCode ?? 'internal' };
 }
 

@@ -9,8 +9,13 @@ import dns from 'node:dns';
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
 import net from 'node:net';
 import { Agent, buildConnector } from 'undici';
-import { isAllowedAddress, type AddressPolicy } from '../src/net/address-policy';
+import { isAllowedAddress, type AddressPolicy } from '../../src/net/address-policy';
 
+/**
+ * Thrown when the address a webhook would reach is not allowed. Its message goes into the attempt
+ * record that the webhook's sender reads, so it never names the address a host name resolved to:
+ * otherwise anyone could map internal DNS through webhooks (`address` keeps it for the worker's log).
+ */
 export class BlockedAddressError extends Error {
   readonly code = 'HOOKFLOW_ADDRESS_BLOCKED';
   constructor(
@@ -18,7 +23,7 @@ export class BlockedAddressError extends Error {
     readonly address: string,
   ) {
     super(
-      `${hostname === address ? address : `${hostname} resolves to ${address}, which`} is not a public address (HOOKFLOW_ALLOW_PRIVATE_NETWORKS, HOOKFLOW_ALLOWED_CIDRS)`,
+      `blocked: ${hostname === address ? `${address} is not a public address` : `${hostname} does not resolve to a public address`} (HOOKFLOW_ALLOW_PRIVATE_NETWORKS, HOOKFLOW_ALLOWED_CIDRS)`,
     );
   }
 }

@@ -5,9 +5,13 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
-import type { SendErrorCode } from '../delivery/classify';
-import type { RetryPolicy } from '../delivery/policy';
-import type { HostState } from './host-definitions';
+import type { HostState, Resume } from '../breaker/definitions';
+import type { ReceiverAnswer } from '../receiver/classify';
+import type { RetryPolicy } from './policy';
+
+/** The workflow type, by name: clients refer to it without importing workflow code. */
+export const DELIVER_WEBHOOK_WORKFLOW = 'deliverWebhook';
+export type DeliverWebhookWorkflow = (input: DeliveryInput) => Promise<WebhookState>;
 
 export const webhookWorkflowId = (id: string): string => `webhook:${id}`;
 export const webhookIdFromWorkflowId = (workflowId: string): string => workflowId.replace(/^webhook:/, '');
@@ -52,6 +56,21 @@ export interface AttemptRecord {
   nextAttemptAt?: string;
 }
 
+/** What a paused webhook waits for: its host to come back, or a send slot under the host's pace. */
+export type WaitingFor = 'host' | 'rate-limit';
+
+/** Where a run's loop stood between attempts; continue-as-new hands it to the next run. */
+export interface LoopProgress {
+  /** Attempts started so far, held ones included: the latest one's ticket. */
+  seq: number;
+  /** The go-ahead the host workflow gave the next attempt. */
+  ask: { probe?: boolean; released?: boolean; slotMs?: number };
+  /** Set while the latest attempt waits to be resumed. */
+  wait?: { waitingFor: WaitingFor; state?: HostState; untilMs?: number; recheckAtMs: number };
+  /** A resume that arrived for the latest attempt and is not yet acted on. */
+  resume?: Resume;
+}
+
 /** Progress handed from one run to the next (continue-as-new, or a manual retry). */
 export interface CarriedProgress {
   createdAt: string;
@@ -62,11 +81,13 @@ export interface CarriedProgress {
   windowStart?: number;
   /** The next attempt was asked for by an operator. */
   manual?: boolean;
+  /** Continue-as-new only: the loop's own state (a pending probe, a release, a resume already received). */
+  loop?: LoopProgress;
 }
 
 export interface DeliveryInput {
   id: string;
-  /** Lower-case `host[:port]` of the URL: the unit of the per-host breaker. */
+  /** The URL's host key (src/net/host-key.ts): the unit of the per-host breaker. */
   authority: string;
   request: OutboundRequest;
   view: RequestView;
@@ -91,6 +112,8 @@ export interface WebhookState {
   createdAt: string;
   completedAt?: string;
   nextAttemptAt?: string;
+  /** While `paused`: what the webhook waits for. */
+  waitingFor?: WaitingFor;
   /** Why a failed or cancelled webhook ended. */
   reason?: string;
 }
@@ -105,25 +128,35 @@ export interface SendAttemptInput {
   probe?: boolean;
   /** The host's breaker released this webhook from its queue of waiting webhooks. */
   released?: boolean;
-  /** The rate-limit slot this webhook was told to come back at. */
+  /** The send slot the host's breaker gave this webhook with its release or probe. */
   slotMs?: number;
+  /** Numbers the attempt within its webhook: the host's resume for a held attempt names it. */
+  ticket?: number;
+  /** End of the retry window: an attempt whose slot comes later is not made. */
+  deadlineMs?: number;
 }
 
-/** Why an attempt was held back without sending. */
+/**
+ * Why an attempt was held back without sending: the host is held (`paused`), the webhook queues
+ * for a send slot (`rate-limit`), or its slot comes after its retry window (`deadline`).
+ */
 export type HeldAttempt =
   | { reason: 'paused'; state: HostState; untilMs?: number }
-  | { reason: 'rate-limit'; slotMs: number };
+  | { reason: 'rate-limit' }
+  | { reason: 'deadline'; slotMs: number };
 
-export interface SendAttemptResult {
+export interface SendAttemptResult extends ReceiverAnswer {
   startedAtMs: number;
   durationMs: number;
-  statusCode?: number;
-  errorCode?: SendErrorCode;
   errorMessage?: string;
-  responseHeaders?: Record<string, string>;
   responseBodySnippet?: string;
   /** Set when the host gate held the attempt: nothing was sent. */
   held?: HeldAttempt;
 }
 
 export const stateQuery = defineQuery<WebhookState>('state');
+
+/** The delivery workflow's activities, implemented in activities/. */
+export interface SendActivities {
+  sendAttempt(input: SendAttemptInput): Promise<SendAttemptResult>;
+}

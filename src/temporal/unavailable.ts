@@ -1,0 +1,15 @@
+/** Tells Temporal being out of reach apart from every other failure of a Temporal call. */
+import { isGrpcServiceError } from '@temporalio/client';
+import { DependencyUnavailableError } from '../errors';
+
+/** gRPC status codes that mean "no answer", not "a wrong question": UNAVAILABLE and DEADLINE_EXCEEDED. */
+const NO_ANSWER = new Set([14, 4]);
+
+/** A DependencyUnavailableError('temporal') when `err` (or what it wraps) says Temporal did not answer; else undefined. */
+export function temporalUnavailable(err: unknown): DependencyUnavailableError | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof DependencyUnavailableError) return e;
+    if (isGrpcServiceError(e) && NO_ANSWER.has(e.code)) return new DependencyUnavailableError('temporal', e);
+  }
+  return undefined;
+}
