@@ -98,8 +98,10 @@ async function release(host: HostBreaker, releases: Release[]): Promise<void> {
     const { missing } = await releaseWaiters({ releases });
     host.released(missing);
   } catch (err) {
-    if (!(err instanceof wf.ActivityFailure)) throw err;
-    wf.log.warn('releasing waiting webhooks failed; trying again later', { count: releases.length, error: err.cause?.message ?? err.message });
+    // Whatever the activity's failure (its own error, a timeout), the breaker keeps its waiters.
+    if (wf.isCancellation(err)) throw err;
+    const cause = (err as { cause?: Error }).cause ?? (err as Error);
+    wf.log.warn('releasing waiting webhooks failed; trying again later', { count: releases.length, error: `${(err as Error).name}: ${cause.message}` });
     host.releaseFailed(releases, Date.now());
   }
 }

@@ -69,7 +69,8 @@ interface HostEntry {
   key: string;
   lease?: Lease;
   asking?: Promise<Lease | undefined>;
-  askedAtMs: number;
+  /** Numbers the lease requests, so an attempt knows whether the one it awaits counted it. */
+  asks: number;
   /** Unused slots of this gate's leased blocks, in time order. */
   slots: number[];
   /** News not yet sent. */
@@ -162,14 +163,22 @@ export class HostGate {
         return ask.probe ? this.atSlot(host, waiter, ask, ask.slotMs, signal) : this.holdOn(host, waiter, lease);
       case 'draining':
         return ask.released ? this.atSlot(host, waiter, ask, ask.slotMs, signal) : this.queue(host, waiter);
-      case 'paced': {
+      case 'paced':
         if (ask.released && ask.slotMs !== undefined) return this.atSlot(host, waiter, ask, ask.slotMs, signal);
-        const slot = await this.blockSlot(host);
-        if (slot !== undefined) return this.atSlot(host, waiter, ask, slot, signal);
-        const now = await this.current(host);
-        return now && now.mode !== 'held' && now.mode !== 'probing' ? this.queue(host, waiter) : this.holdOn(host, waiter, now ?? lease);
-      }
+        return this.atBlockSlot(host, waiter, ask, lease, signal);
     }
+  }
+
+  /** An attempt paced from this gate's block of slots; with none to be had it queues at the host. */
+  private async atBlockSlot(host: HostEntry, waiter: Waiter, ask: Ask, lease: Lease, signal?: AbortSignal): Promise<Admission> {
+    const slot = await this.blockSlot(host);
+    if (slot !== undefined) return this.atSlot(host, waiter, { ...ask, fromBlock: true }, slot, signal);
+    // No slot: the host's answer may have changed its mode meanwhile (its pace caught up, or it was paused).
+    const now = await this.current(host);
+    if (!now || now.mode === 'held' || now.mode === 'probing') return this.holdOn(host, waiter, now ?? lease);
+    if (now.mode !== 'free') return this.queue(host, waiter);
+    host.admitted += 1;
+    return GO;
   }
 
   /** Adds an attempt's outcome to this worker's news for its host; what must travel at once goes at once. */
@@ -211,7 +220,7 @@ export class HostGate {
   private entry(key: string): HostEntry {
     let host = this.hosts.get(key);
     if (!host) {
-      host = { key, askedAtMs: 0, slots: [], batch: emptyReport(), usedAtMs: Date.now(), admitted: 0, wanting: 0 };
+      host = { key, asks: 0, slots: [], batch: emptyReport(), usedAtMs: Date.now(), admitted: 0, wanting: 0 };
       this.hosts.set(key, host);
     }
     return host;
@@ -231,16 +240,18 @@ export class HostGate {
     host.batch = emptyReport();
     const now = Date.now();
     this.dropLateSlots(host, now);
-    const slots = Math.max(0, host.admitted + host.wanting - host.slots.length);
+    // While the host drains its queue only released webhooks that came too late for their slot want one.
+    const slots = host.lease?.mode === 'draining' ? host.wanting : Math.max(0, host.admitted + host.wanting - host.slots.length);
     host.admitted = 0;
-    host.askedAtMs = now;
+    host.asks += 1;
     const request = { workerId: this.workerId, ttlMs: this.options.settings.leaseMs, slots, report };
     host.asking = this.channel
       .lease(host.key, request, now + LEASE_TIMEOUT_MS)
       .then(
         (lease) => {
           host.lease = lease;
-          if (lease.mode !== 'paced') host.slots = [];
+          // Slots stay good while the host paces (paced, or draining its queue); otherwise they are void.
+          if (lease.mode !== 'paced' && lease.mode !== 'draining') host.slots = [];
           else if (lease.slots) host.slots.push(...slotTimes(lease.slots));
           return lease;
         },
@@ -258,13 +269,17 @@ export class HostGate {
   private async blockSlot(host: HostEntry): Promise<number | undefined> {
     const first = this.takeSlot(host);
     if (first !== undefined) return first;
-    const since = Date.now();
     host.wanting += 1;
+    // Requests numbered above this one are sent with this attempt counted in `wanting`.
+    const counted = host.asks;
     try {
-      await this.ask(host);
-      // A request already under way did not count this attempt: ask once more.
-      if (host.slots.length === 0 && host.askedAtMs < since && host.lease?.mode === 'paced') await this.ask(host);
-      return this.takeSlot(host);
+      for (;;) {
+        const joined = host.asking ? host.asks : host.asks + 1;
+        await this.ask(host);
+        const slot = this.takeSlot(host);
+        // Done when a slot came, or when a request that counted this attempt came back without one.
+        if (slot !== undefined || joined > counted) return slot;
+      }
     } finally {
       host.wanting -= 1;
     }
@@ -280,10 +295,14 @@ export class HostGate {
   }
 
   /** Waits for the attempt's slot, then checks that the host still lets it go. */
-  private async atSlot(host: HostEntry, waiter: Waiter, ask: Ask, slotMs: number | undefined, signal?: AbortSignal): Promise<Admission> {
+  private async atSlot(host: HostEntry, waiter: Waiter, ask: Ask & { fromBlock?: boolean }, slotMs: number | undefined, signal?: AbortSignal): Promise<Admission> {
     if (slotMs !== undefined) {
       const now = Date.now();
-      // Too late for its slot, or given one too far ahead: a fresh slot from the host, in its queue.
+      // Too late for the slot the host gave it (a busy worker): a fresh one from the same schedule
+      // rather than a place at the back of the queue. Sending late would crowd the next slot.
+      if (slotMs + SLOT_LATENESS_MS < now && !ask.fromBlock && host.lease?.mode !== 'probing') {
+        return this.atBlockSlot(host, waiter, ask, host.lease as Lease, signal);
+      }
       if (slotMs + SLOT_LATENESS_MS < now || slotMs - now > MAX_SLOT_WAIT_MS) return this.queue(host, waiter);
       if (ask.deadlineMs !== undefined && slotMs > ask.deadlineMs) return { go: false, reason: 'deadline', slotMs };
       await sleep(slotMs - now, signal);

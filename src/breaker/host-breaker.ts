@@ -133,10 +133,13 @@ export class HostBreaker {
     const lease: Lease = { mode, epoch: this.s.epoch, state: this.s.state, untilMs };
     const resumeAtMs = this.resumeAtMs();
     if (resumeAtMs !== undefined) lease.resumeAtMs = resumeAtMs;
-    if (mode === 'paced' && request.slots > 0) {
+    // Paced: slots for the worker's attempts. Draining: only for released webhooks that came too
+    // late for their slot (the gate asks for no others), so they need not queue again.
+    if ((mode === 'paced' || mode === 'draining') && request.slots > 0) {
       // Not before the free leases of other workers have run out: until then they may send unpaced.
       const from = Math.max(nowMs, this.leases.freeUntil(nowMs, request.workerId));
-      const block = this.pacer.grant(request.slots, spacingMs(this.policies()), from, nowMs + Math.min(request.ttlMs, BLOCK_AHEAD_MS));
+      // A gate keeps its slots across renewals while the mode stays paced, so they may reach past this lease.
+      const block = this.pacer.grant(request.slots, spacingMs(this.policies()), from, nowMs + BLOCK_AHEAD_MS);
       if (block) lease.slots = block;
     }
     this.leases.grant(request.workerId, { epoch: this.s.epoch, sending: mode !== 'held', free: mode === 'free', untilMs });

@@ -1,9 +1,14 @@
 /**
  * A real Hookflow for one test file: a worker on its own task queue against the test run's
  * Temporal dev server, and a client SDK. Receivers on 127.0.0.1 are allowed unless a test says not.
+ *
+ * Several stacks in one file are several workers: each has its own task queue (so a test chooses
+ * which worker a webhook goes to) and its own host gate, and they share the host workflows, whose
+ * ids name only the host.
  */
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { HookflowActivities } from '../../activities';
 import type { HostGate } from '../../activities/breaker/host-gate';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
@@ -15,9 +20,17 @@ export interface TestStack {
   config: Config;
   encryptionKey: string;
   worker: Worker;
-  /** The worker's host gate (its report counter shows how many signals went to host workflows). */
+  /** The worker's host gate (its message counter shows how many went to host workflows). */
   gate: HostGate;
   stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Another stack whose encryption key this one shares (a second worker of the same deployment). */
+  alongside?: TestStack;
+  wrapActivities?: (activities: HookflowActivities) => HookflowActivities;
+  /** Temporal frontend; @default the test run's dev server */
+  temporalAddress?: string;
 }
 
 let runtimeInstalled = false;
@@ -35,17 +48,18 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   };
 }
 
-export async function startTestStack(overrides: Partial<Config> = {}): Promise<TestStack> {
+export async function startTestStack(overrides: Partial<Config> = {}, options: StackOptions = {}): Promise<TestStack> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const config = testConfig(overrides);
-  const encryptionKey = generateEncryptionKey();
+  const config = testConfig({ ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}), ...overrides });
+  const encryptionKey = options.alongside?.encryptionKey ?? generateEncryptionKey();
   const { worker, gate, run, shutdown } = await createHookflowWorker({
     config,
     encryptionKey,
     workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
+    wrapActivities: options.wrapActivities,
   });
   const running = run();
   const hookflow = await Hookflow.connect({ config, encryptionKey });

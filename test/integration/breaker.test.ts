@@ -2,7 +2,7 @@
  * The per-host circuit breaker against real receivers and a real Temporal server, with short
  * configured windows so that a test takes seconds.
  */
-import { startReceiver, type Arrival, type Receiver } from '../helpers/receiver';
+import { startReceiver, type Receiver } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
@@ -10,6 +10,7 @@ import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
 import { hostWorkflowId, reportSignal, type HostView } from '../../src/breaker/definitions';
 import { CONTINUE_AS_NEW_SUGGESTED_AT } from '../helpers/limits';
 import { runHistories } from '../helpers/runs';
+import { peak, until } from '../helpers/wait';
 
 let stack: TestStack;
 const receivers: Receiver[] = [];
@@ -21,31 +22,11 @@ async function receiver(script?: Parameters<typeof startReceiver>[0]): Promise<R
   return r;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 const hostIn = (authority: string, ...states: HostView['state'][]) =>
   until(`host ${authority} to be ${states.join('/')}`, async () => {
     const view = await stack.hookflow.hostStatus(authority);
     return states.includes(view.state) ? view : undefined;
   });
-
-/** The most arrivals inside any span of `spanMs`. */
-function peak(arrivals: Arrival[], spanMs: number): number {
-  let best = 0;
-  for (let i = 0, j = 0; j < arrivals.length; j++) {
-    while (arrivals[j].at - arrivals[i].at >= spanMs) i++;
-    best = Math.max(best, j - i + 1);
-  }
-  return best;
-}
 
 beforeAll(async () => {
   stack = await startTestStack({

@@ -999,6 +999,18 @@ describe('leases: what each worker may do, and when a pause holds everywhere', (
     expect(slots.length).toBeGreaterThan(80);
   });
 
+  test('while draining, slots a worker asks for (for released webhooks that came late) come from the releases’ schedule', () => {
+    const h = settled();
+    h.report({ requests: 0, failures: 0, waiters: ids(30).map((workflowId) => ({ workflowId, ticket: 1 })) }, NOW);
+    const released = h.tick(NOW).map((r) => r.resume.slotMs as number);
+    const { lease } = h.lease(ask('w1', 2), NOW + 100);
+    expect(lease.mode).toBe('draining');
+    const extra = slotTimes(lease.slots!);
+    expect(extra).toHaveLength(2);
+    expect(extra[0]).toBeGreaterThan(Math.max(...released));
+    expect(peak([...released, ...extra], 1_000)).toBeLessThanOrEqual(settings.resumeRate);
+  });
+
   test('the first paced slot waits for other workers’ free leases to run out', () => {
     const h = settled();
     h.lease(ask('w1'), NOW);

@@ -1,0 +1,26 @@
+/** Bounded polling, and what the receiver saw over time. */
+import type { Arrival } from './receiver';
+
+/** Polls `probe` every 100 ms until it returns something; fails after `timeoutMs` naming `what`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** The most arrivals inside any span of `spanMs`. */
+export function peak(arrivals: Pick<Arrival, 'at'>[], spanMs: number): number {
+  const times = arrivals.map((a) => a.at).sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; j < times.length; j++) {
+    while (times[j] - times[i] >= spanMs) i++;
+    best = Math.max(best, j - i + 1);
+  }
+  return best;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,135 @@
+/**
+ * The breaker with two workers (each with its own task queue, so a test chooses which worker a
+ * webhook goes to; they share the host workflows). What an operator's pause, an open breaker, a
+ * drain and an advertised rate limit promise must hold for the deployment, not per worker.
+ */
+import { startReceiver, type Receiver } from '../helpers/receiver';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { peak, sleep, until } from '../helpers/wait';
+
+const REPORT_INTERVAL_MS = 500;
+/** A lease lasts two report intervals: the longest a pause may take to answer (plus slack for a busy machine). */
+const LEASE_MS = 2 * REPORT_INTERVAL_MS;
+const RESUME_RATE = 20;
+
+let a: TestStack;
+let b: TestStack;
+const receivers: Receiver[] = [];
+const patient = { initialIntervalMs: 1_000, maxIntervalMs: 2_000, maxAttempts: 100, maxDurationSeconds: 600 };
+
+async function receiver(script?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const r = await startReceiver(script);
+  receivers.push(r);
+  return r;
+}
+
+const settings = {
+  breakerWindowMs: 10_000,
+  breakerMinRequests: 6,
+  breakerFailureRatio: 0.5,
+  breakerCooldownMs: 5_000,
+  breakerMaxCooldownMs: 10_000,
+  breakerProbeTimeoutMs: 10_000,
+  hostResumeRate: RESUME_RATE,
+  hostReportIntervalMs: REPORT_INTERVAL_MS,
+};
+
+beforeAll(async () => {
+  a = await startTestStack(settings);
+  b = await startTestStack(settings, { alongside: a });
+});
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()));
+  await Promise.all([a?.stop(), b?.stop()]);
+});
+
+const send = (stack: TestStack, n: number, webhook: Parameters<TestStack['hookflow']['send']>[0]) =>
+  Promise.all(Array.from({ length: n }, () => stack.hookflow.send(webhook)));
+const delivered = async (stack: TestStack, ids: { id: string }[]) => {
+  for (const { id } of ids) expect((await stack.hookflow.result(id)).status).toBe('delivered');
+};
+
+test('once a pause is answered, no worker starts an attempt to the host until it is resumed; then everything is delivered', async () => {
+  const r = await receiver();
+  // Both workers send to the host: each holds a lease that lets it send.
+  const warm = [...(await send(a, 5, { url: r.url })), ...(await send(b, 5, { url: r.url }))];
+  await delivered(a, warm);
+  const before = r.arrivals.length;
+
+  const askedAt = Date.now();
+  const view = await a.hookflow.pauseHost(r.authority);
+  const answeredAt = Date.now();
+  console.log(`pause answered in ${answeredAt - askedAt} ms with two workers holding leases (report interval ${REPORT_INTERVAL_MS} ms)`);
+  expect(view.state).toBe('paused');
+  expect(answeredAt - askedAt).toBeLessThan(LEASE_MS + 3_000);
+
+  const held = [...(await send(a, 5, { url: r.url, retry: patient })), ...(await send(b, 5, { url: r.url, retry: patient }))];
+  await until('all ten to wait for the host', async () => ((await a.hookflow.hostStatus(r.authority)).pausedWebhooks === 10 ? true : undefined));
+  await sleep(1_000);
+  expect(r.arrivals.slice(before).filter((x) => x.at >= answeredAt)).toHaveLength(0);
+  const state = await b.hookflow.status(held[9].id);
+  expect(state).toMatchObject({ status: 'paused', waitingFor: 'host' });
+
+  await b.hookflow.resumeHost(r.authority);
+  await delivered(a, held);
+  expect(r.arrivals).toHaveLength(before + 10);
+}, 90_000);
+
+test('a worker that has not sent to a host for a while does not leak an attempt to a breaker that has just opened', async () => {
+  let healthy = true;
+  const r = await receiver(() => ({ status: healthy ? 200 : 503 }));
+  await delivered(b, await send(b, 1, { url: r.url }));
+  // Longer than a lease: worker B's last news of this host has run out.
+  await sleep(LEASE_MS + 500);
+  healthy = false;
+  await send(a, 8, { url: r.url, retry: patient });
+  await until('the breaker to open', async () => ((await a.hookflow.hostStatus(r.authority)).state === 'open' ? true : undefined));
+  const [late] = await send(b, 1, { url: r.url, retry: patient });
+  const state = await until('the late webhook to wait for its host', async () => {
+    const s = await b.hookflow.status(late.id);
+    return s.status === 'paused' ? s : undefined;
+  });
+  expect(state.waitingFor).toBe('host');
+  expect(state.attempts).toHaveLength(0);
+  expect(r.arrivals.filter((x) => x.headers['webhook-id'] === late.id)).toHaveLength(0);
+  healthy = true;
+  expect((await b.hookflow.result(late.id)).status).toBe('delivered');
+}, 90_000);
+
+test('an advertised X-Rate-Limit-Limit of 10 per second holds for both workers together', async () => {
+  const perWindow = new Map<number, number>();
+  const r = await receiver((x) => {
+    const window = Math.floor(x.at / 1000);
+    const used = (perWindow.get(window) ?? 0) + 1;
+    perWindow.set(window, used);
+    const headers = { 'x-rate-limit-limit': '10', 'x-rate-limit-remaining': String(Math.max(0, 10 - used)), 'x-rate-limit-reset': '1' };
+    return used > 10 ? { status: 429, headers } : { status: 200, headers };
+  });
+  // The first answer teaches the limit; every worker keeps to it from its next lease renewal.
+  await delivered(a, await send(a, 1, { url: r.url }));
+  await sleep(2 * REPORT_INTERVAL_MS);
+  const sent = [...(await send(a, 20, { url: r.url, retry: patient })), ...(await send(b, 20, { url: r.url, retry: patient }))];
+  await delivered(a, sent);
+  console.log(`41 webhooks through two workers to a 10/s host: peak ${peak(r.arrivals, 1_000)} in any second, ${r.arrivals.length} requests`);
+  expect(peak(r.arrivals.slice(1), 1_000)).toBeLessThanOrEqual(10);
+  expect(r.arrivals.filter((x) => x.at > r.arrivals[0].at)).toHaveLength(40);
+}, 120_000);
+
+test(`a host that comes back sees at most ${RESUME_RATE} requests a second from both workers, new webhooks included`, async () => {
+  const r = await receiver();
+  await a.hookflow.pauseHost(r.authority);
+  const waiting = [...(await send(a, 50, { url: r.url, retry: patient })), ...(await send(b, 50, { url: r.url, retry: patient }))];
+  await until('100 webhooks to wait', async () => ((await a.hookflow.hostStatus(r.authority)).pausedWebhooks === 100 ? true : undefined), 60_000);
+  expect(r.arrivals).toHaveLength(0);
+
+  const resumedAt = Date.now();
+  await b.hookflow.resumeHost(r.authority);
+  // Webhooks whose own timer fires during the drain queue behind the others, on both workers.
+  await sleep(1_500);
+  const during = [...(await send(a, 10, { url: r.url, retry: patient })), ...(await send(b, 10, { url: r.url, retry: patient }))];
+  await delivered(a, [...waiting, ...during]);
+  const drainMs = Date.now() - resumedAt;
+  console.log(`120 webhooks drained in ${drainMs} ms through two workers: peak ${peak(r.arrivals, 1_000)} requests in any second (resume rate ${RESUME_RATE})`);
+  expect(r.arrivals).toHaveLength(120);
+  expect(peak(r.arrivals, 1_000)).toBeLessThanOrEqual(RESUME_RATE);
+}, 180_000);

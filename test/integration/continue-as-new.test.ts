@@ -1,0 +1,123 @@
+/**
+ * deliverWebhook continues as new with everything its loop holds, on a Temporal dev server of its
+ * own that suggests continue-as-new after a handful of events. Stale resumes (the kind a retried
+ * release sends: a resume for an earlier attempt) grow a waiting webhook's history to that mark.
+ */
+import { hostWorkflowId, resumeSignal } from '../../src/breaker/definitions';
+import { webhookWorkflowId } from '../../src/delivery/definitions';
+import { freePort } from '../../src/dev/free-port';
+import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
+import { startReceiver, type Receiver } from '../helpers/receiver';
+import { runHistories, type History } from '../helpers/runs';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { until } from '../helpers/wait';
+
+/** Temporal suggests continue-as-new from this many events on. */
+const TINY = 16;
+let server: DevServer;
+let stack: TestStack;
+const receivers: Receiver[] = [];
+const patient = { initialIntervalMs: 1_000, maxIntervalMs: 2_000, maxAttempts: 100, maxDurationSeconds: 600 };
+
+beforeAll(async () => {
+  server = await startDevServer({
+    cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH),
+    port: await freePort(),
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': TINY },
+  });
+  stack = await startTestStack(
+    { breakerWindowMs: 10_000, breakerMinRequests: 6, breakerCooldownMs: 2_000, breakerMaxCooldownMs: 4_000, hostResumeRate: 10, hostReportIntervalMs: 200 },
+    { temporalAddress: server.address },
+  );
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()));
+  await stack?.stop();
+  await server?.stop();
+});
+
+async function receiver(script?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const r = await startReceiver(script);
+  receivers.push(r);
+  return r;
+}
+
+const signalsIn = (run: History) => (run.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
+/** Send attempts a run made (held ones included): its local activity markers. */
+const attemptsIn = (run: History) => (run.events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+
+/** Sends `n` stale resumes (ticket 0, answering no attempt of this webhook) to grow its history. */
+async function staleResumes(id: string, n: number): Promise<void> {
+  const handle = stack.hookflow.client.workflow.getHandle(webhookWorkflowId(id));
+  for (let i = 0; i < n; i++) await handle.signal(resumeSignal, { ticket: 0 });
+}
+
+const waiting = (id: string) =>
+  until(`webhook ${id} to wait`, async () => {
+    const s = await stack.hookflow.status(id);
+    return s.status === 'paused' ? s : undefined;
+  });
+
+test('a paused webhook continues as new while it waits, and the next run goes on waiting and is delivered on resume', async () => {
+  const r = await receiver();
+  await stack.hookflow.pauseHost(r.authority);
+  const { id } = await stack.hookflow.send({ url: r.url, retry: patient });
+  await waiting(id);
+  await staleResumes(id, 4);
+  const runs = await until('a second run', async () => {
+    const h = await runHistories(stack.hookflow.client, webhookWorkflowId(id));
+    return h.length >= 2 ? h : undefined;
+  });
+  expect(runs[0].events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+  // The new run waits too: same status, same reason, and nothing was sent.
+  expect(await waiting(id)).toMatchObject({ status: 'paused', waitingFor: 'host', attempts: [] });
+  expect(r.arrivals).toHaveLength(0);
+
+  await stack.hookflow.resumeHost(r.authority);
+  const state = await stack.hookflow.result(id);
+  expect(state.status).toBe('delivered');
+  expect(state.attempts).toHaveLength(1);
+  expect(r.arrivals).toHaveLength(1);
+}, 90_000);
+
+test('a resume that arrived just before continue-as-new is kept: the next run sends as released, without queueing again', async () => {
+  const r = await receiver();
+  await stack.hookflow.pauseHost(r.authority);
+  const { id } = await stack.hookflow.send({ url: r.url, retry: patient });
+  await waiting(id);
+  // Others wait behind it, so the host keeps draining: an attempt that was not released would queue again.
+  const others = await Promise.all(Array.from({ length: 15 }, () => stack.hookflow.send({ url: r.url, retry: patient })));
+  await until('16 waiters', async () => ((await stack.hookflow.hostStatus(r.authority)).pausedWebhooks === 16 ? true : undefined));
+  // Just below the mark: the resume's own workflow task takes the run past it.
+  await staleResumes(id, 2);
+  await stack.hookflow.resumeHost(r.authority);
+  expect((await stack.hookflow.result(id)).status).toBe('delivered');
+  const runs = await runHistories(stack.hookflow.client, webhookWorkflowId(id));
+  expect(runs.length).toBeGreaterThanOrEqual(2);
+  const [before, after] = [runs.at(-2)!, runs.at(-1)!];
+  expect(signalsIn(before).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'resume').length).toBeGreaterThanOrEqual(3);
+  // The last run made one attempt, and it was the delivery: the release came along.
+  expect(attemptsIn(after)).toBe(1);
+  for (const o of others) expect((await stack.hookflow.result(o.id)).status).toBe('delivered');
+}, 90_000);
+
+test('a probe that continue-as-new interrupts is still the probe in the next run, and its answer closes the breaker', async () => {
+  let healthy = false;
+  const r = await receiver(() => ({ status: healthy ? 200 : 503 }));
+  const slow = { ...patient, initialIntervalMs: 30_000, maxIntervalMs: 30_000 };
+  await Promise.all(Array.from({ length: 8 }, () => stack.hookflow.send({ url: r.url, retry: slow })));
+  await until('the breaker to open', async () => ((await stack.hookflow.hostStatus(r.authority)).state === 'open' ? true : undefined));
+  const { id } = await stack.hookflow.send({ url: r.url, retry: patient });
+  await waiting(id);
+  await staleResumes(id, 2);
+  healthy = true;
+  // The eight that opened it retry only after 30 s: the first waiter to be probed is this one.
+  expect((await stack.hookflow.result(id)).status).toBe('delivered');
+  const runs = await runHistories(stack.hookflow.client, webhookWorkflowId(id));
+  expect(runs.length).toBeGreaterThanOrEqual(2);
+  // The last run's one attempt was the probe: an attempt that had lost its probe flag would be held (half-open).
+  expect(attemptsIn(runs.at(-1)!)).toBe(1);
+  await until('the breaker to close', async () => ((await stack.hookflow.hostStatus(r.authority)).state === 'closed' ? true : undefined), 10_000);
+  const described = await stack.hookflow.client.workflow.getHandle(hostWorkflowId(r.authority)).describe();
+  expect(described.status.name).toBe('RUNNING');
+}, 90_000);
