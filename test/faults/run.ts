@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { apiKill } from './api-kill';
 import { withTimeout, type Scenario, type ScenarioResult } from './lib';
+import { pauseHold } from './pause-hold';
 import { receiverChaos } from './receiver-chaos';
 import { serverKill, serverTerm } from './server-restart';
 import { workerKill } from './worker-kill';
@@ -23,6 +24,7 @@ const SCENARIOS: Record<string, { title: string; run: Scenario }> = {
   'server-kill': { title: '2b. SIGKILL the Temporal dev server (SQLite) mid-run, start it again', run: serverKill },
   'api-kill': { title: '3. SIGKILL the API while clients post webhooks, start it again', run: apiKill },
   'receiver-chaos': { title: '4. Receiver chaos: 5xx, resets, hangs, 100 MB bodies, endless trickles', run: receiverChaos },
+  'pause-hold': { title: '5. Pause through the API with API and two workers as processes: nothing reaches the host until resume, then a paced drain', run: pauseHold },
 };
 
 /** No scenario may run longer than this, whatever its own deadlines say. */

@@ -1,0 +1,172 @@
+/**
+ * `npm run histories`: records the histories of real runs of each workflow type into
+ * test/histories/<type>/, which test/replay/replay.test.ts replays on every `npm test`. Run it when
+ * a workflow gains behaviour worth guarding; keep the old files (in-flight workflows still have
+ * histories like them) unless the change that made them unreplayable was deliberate.
+ *
+ * Two dev servers: one as in production, one that suggests continue-as-new after a few events.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { hostWorkflowId, resumeSignal } from '../../src/breaker/definitions';
+import { Hookflow } from '../../src/client/hookflow';
+import { loadConfig, type Config } from '../../src/config';
+import { webhookWorkflowId } from '../../src/delivery/definitions';
+import { freePort } from '../../src/dev/free-port';
+import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
+import { createHookflowWorker } from '../../src/worker/create-worker';
+import { startReceiver, type Receiver } from '../helpers/receiver';
+import { runHistories } from '../helpers/runs';
+import { sleep, until } from '../helpers/wait';
+import { HISTORY_KEY, SIGNING_SECRET } from './fixture';
+
+const OUT = path.resolve(__dirname);
+const settings: Partial<Config> = {
+  allowPrivateNetworks: true,
+  breakerWindowMs: 10_000,
+  breakerMinRequests: 4,
+  breakerCooldownMs: 2_000,
+  breakerMaxCooldownMs: 4_000,
+  hostResumeRate: 10,
+  hostReportIntervalMs: 1_000,
+  logLevel: 'warn',
+};
+
+interface Env {
+  server: DevServer;
+  hookflow: Hookflow;
+  stop(): Promise<void>;
+}
+
+async function environment(name: string, dynamicConfig: Record<string, unknown> = {}): Promise<Env> {
+  const server = await startDevServer({ cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH), port: await freePort(), dynamicConfig });
+  const config: Config = { ...loadConfig({}), ...settings, temporalAddress: server.address, taskQueue: `histories-${name}` };
+  const worker = await createHookflowWorker({ config, encryptionKey: HISTORY_KEY });
+  const running = worker.run();
+  const hookflow = await Hookflow.connect({ config, encryptionKey: HISTORY_KEY });
+  return {
+    server,
+    hookflow,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await hookflow.close();
+      await server.stop();
+    },
+  };
+}
+
+async function save(client: Client, type: string, scenario: string, workflowId: string): Promise<void> {
+  const runs = await runHistories(client, workflowId);
+  fs.mkdirSync(path.join(OUT, type), { recursive: true });
+  runs.forEach((history, i) => {
+    const name = runs.length === 1 ? scenario : `${scenario}.run-${i + 1}`;
+    // protobufjs's own JSON (enum names, base64 bytes); the SDK's historyToJSON trips over the two
+    // protobufjs copies in node_modules. test/replay reads it back with History.fromObject.
+    fs.writeFileSync(path.join(OUT, type, `${name}.json`), `${JSON.stringify(temporal.api.history.v1.History.fromObject(history), null, 1)}\n`);
+  });
+  process.stdout.write(`  ${type}/${scenario}: ${runs.length} run(s), ${runs.map((h) => h.events?.length).join(' + ')} events\n`);
+}
+
+const webhook = (url: string) => ({
+  url,
+  body: { note: 'history-body-marker' },
+  headers: { 'X-Token': 'history-header-marker' },
+  signingSecret: SIGNING_SECRET,
+  retry: { initialIntervalMs: 1_000, maxIntervalMs: 2_000, maxAttempts: 20 },
+});
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  for (const dir of ['deliver-webhook', 'host-circuit']) fs.rmSync(path.join(OUT, dir), { recursive: true, force: true });
+  const receivers: Receiver[] = [];
+  const receiver = async (script?: Parameters<typeof startReceiver>[0]) => {
+    const r = await startReceiver(script);
+    receivers.push(r);
+    return r;
+  };
+
+  const plain = await environment('plain');
+  try {
+    const { hookflow } = plain;
+    const client = hookflow.client;
+    const wid = (id: string) => webhookWorkflowId(id);
+
+    const ok = await receiver();
+    const first = await hookflow.send(webhook(ok.url));
+    await hookflow.result(first.id);
+    await save(client, 'deliver-webhook', 'first-try', wid(first.id));
+
+    const later = await receiver((x) => (x.n === 1 ? { status: 500, headers: { 'retry-after': '1' } } : { status: 200 }));
+    const retried = await hookflow.send(webhook(later.url));
+    await hookflow.result(retried.id);
+    await save(client, 'deliver-webhook', 'retry-after', wid(retried.id));
+
+    const held = await receiver();
+    await hookflow.pauseHost(held.authority);
+    const paused = await hookflow.send(webhook(held.url));
+    await until('a paused webhook', async () => ((await hookflow.status(paused.id)).status === 'paused' ? true : undefined));
+    await hookflow.resumeHost(held.authority);
+    await hookflow.result(paused.id);
+    await save(client, 'deliver-webhook', 'paused-and-resumed', wid(paused.id));
+    await save(client, 'host-circuit', 'paused-by-an-operator', hostWorkflowId(held.authority));
+
+    const failing = await receiver(() => ({ status: 503 }));
+    const cancelled = await hookflow.send({ ...webhook(failing.url), retry: { initialIntervalMs: 30_000, maxIntervalMs: 30_000 } });
+    await failing.waitFor(1);
+    await hookflow.cancel(cancelled.id);
+    await save(client, 'deliver-webhook', 'cancelled', wid(cancelled.id));
+
+    let healthy = false;
+    let probes = 0;
+    const flaky = await receiver(() => {
+      if (!healthy) return { status: 503 };
+      probes += 1;
+      return { status: 200 };
+    });
+    const opened = await Promise.all(Array.from({ length: 5 }, () => hookflow.send(webhook(flaky.url))));
+    await until('the breaker to open', async () => ((await hookflow.hostStatus(flaky.authority)).state === 'open' ? true : undefined));
+    // One failed probe (cooldown doubles), then a good one closes it and the rest drain.
+    await until('a failed probe', async () => ((await hookflow.hostStatus(flaky.authority)).cooldownMs > settings.breakerCooldownMs! ? true : undefined));
+    healthy = true;
+    for (const { id } of opened) await hookflow.result(id);
+    await until('the breaker to close', async () => ((await hookflow.hostStatus(flaky.authority)).state === 'closed' ? true : undefined));
+    await sleep(2_000);
+    await save(client, 'host-circuit', 'opened-probed-closed', hostWorkflowId(flaky.authority));
+    process.stdout.write(`  (the healthy host answered ${probes} requests after recovering)\n`);
+  } finally {
+    await plain.stop();
+  }
+
+  const tiny = await environment('tiny', { 'limit.historyCount.suggestContinueAsNew': 16 });
+  try {
+    const { hookflow } = tiny;
+    const client = hookflow.client;
+    const held = await receiver();
+    await hookflow.pauseHost(held.authority);
+    const { id } = await hookflow.send(webhook(held.url));
+    await until('a paused webhook', async () => ((await hookflow.status(id)).status === 'paused' ? true : undefined));
+    // Stale resumes (for no attempt of this webhook) grow its history past the mark while it waits.
+    for (let i = 0; i < 4; i++) await client.workflow.getHandle(webhookWorkflowId(id)).signal(resumeSignal, { ticket: 0 });
+    await until('a second run', async () => ((await runHistories(client, webhookWorkflowId(id))).length >= 2 ? true : undefined));
+    await hookflow.resumeHost(held.authority);
+    await hookflow.result(id);
+    await save(client, 'deliver-webhook', 'continued-as-new', webhookWorkflowId(id));
+    await sleep(2_000);
+    await save(client, 'host-circuit', 'continued-as-new', hostWorkflowId(held.authority));
+  } finally {
+    await tiny.stop();
+  }
+  await Promise.all(receivers.map((r) => r.close()));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`histories: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
