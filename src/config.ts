@@ -65,7 +65,7 @@ export const SETTINGS = {
   apiKeys: {
     env: 'HOOKFLOW_API_KEYS',
     default: undefined,
-    doc: 'Comma-separated API keys accepted as `Authorization: Bearer <key>`. Unset: `npm start` generates one into the data dir and prints it.',
+    doc: 'Comma-separated API keys accepted as `Authorization: Bearer <key>`. Unset: `npm start` generates one into the data dir and prints it (a key set here is never printed).',
     parse: list,
   },
   dataDir: {
@@ -108,7 +108,7 @@ export const SETTINGS = {
   uiOrigins: {
     env: 'HOOKFLOW_UI_ORIGINS',
     default: undefined,
-    doc: 'Browser origins allowed to call the codec endpoints. Unset: the embedded Web UI (`http://localhost:<ui port>`, `http://127.0.0.1:<ui port>`).',
+    doc: 'Browser origins (Web UIs) allowed to call the codec endpoints without an API key. Unset: `npm start` allows its embedded Web UI (`http://localhost:<ui port>`, `http://127.0.0.1:<ui port>`) from this machine only; `npm run api` allows none, so its codec needs an API key.',
     parse: list,
   },
   taskQueue: { env: 'HOOKFLOW_TASK_QUEUE', default: 'hookflow', doc: 'Temporal task queue.', parse: str },
@@ -217,7 +217,7 @@ export const SETTINGS = {
   hostReportIntervalMs: {
     env: 'HOOKFLOW_HOST_REPORT_INTERVAL_MS',
     default: '1000',
-    doc: 'How often a worker reports its aggregated per-host outcomes to the host workflows.',
+    doc: 'How often a worker renews its lease with each host it sends to, bringing its aggregated outcomes. A lease lasts two intervals: the most a worker’s view of a host can lag, and the longest a pause takes to answer.',
     parse: int(50, 60_000),
   },
   logLevel: {

@@ -11,15 +11,5 @@ export function latencySummary(latencies: number[]): { p50Ms: number; p95Ms: num
   return { p50Ms: round(percentile(sorted, 50)), p95Ms: round(percentile(sorted, 95)), p99Ms: round(percentile(sorted, 99)) };
 }
 
-/** The most events inside any window of `spanMs`. */
-export function peakPerWindow(times: number[], spanMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; j < sorted.length; j++) {
-    while (sorted[j] - sorted[i] >= spanMs) i++;
-    best = Math.max(best, j - i + 1);
-  }
-  return best;
-}
 
 export const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -5,7 +5,8 @@
 import { closedLoop } from '../lib/load';
 import { memoryMb } from '../../src/dev/proc-stats';
 import { now, startBenchReceiver } from '../lib/receiver';
-import { peakPerWindow, round } from '../lib/stats';
+import { peakPerWindow } from '../../src/dev/peak';
+import { round } from '../lib/stats';
 import type { HookflowSystem } from '../lib/systems';
 import { hostWorkflowId } from '../../src/breaker/definitions';
 

@@ -123,3 +123,37 @@ function answer(reply: Reply, req: http.IncomingMessage, res: http.ServerRespons
   res.writeHead(reply.status, reply.headers);
   res.end(reply.body ?? '');
 }
+
+/** Receivers started for one test file; `closeAll()` in its afterAll closes them. */
+export function receiverPool(): { start(script?: (arrival: Arrival) => Reply): Promise<Receiver>; closeAll(): Promise<void> } {
+  const started: Receiver[] = [];
+  return {
+    async start(script) {
+      const r = await startReceiver(script);
+      started.push(r);
+      return r;
+    },
+    closeAll: async () => void (await Promise.all(started.map((r) => r.close()))),
+  };
+}
+
+/**
+ * A receiver's script for a host that allows `limit` requests per second (fixed one-second
+ * windows) and says so in X-Rate-Limit-* headers; beyond the limit it answers 429. `perWindow`
+ * counts what it saw in each window.
+ */
+export function rateLimited(limit: number): { script: (arrival: Arrival) => Reply; perWindow: Map<number, number> } {
+  const perWindow = new Map<number, number>();
+  const script = (x: Arrival): Reply => {
+    const window = Math.floor(x.at / 1000);
+    const used = (perWindow.get(window) ?? 0) + 1;
+    perWindow.set(window, used);
+    const headers = {
+      'x-rate-limit-limit': String(limit),
+      'x-rate-limit-remaining': String(Math.max(0, limit - used)),
+      'x-rate-limit-reset': String(Math.ceil((window + 1) * 1000 - x.at) / 1000),
+    };
+    return used > limit ? { status: 429, headers } : { status: 200, headers };
+  };
+  return { script, perWindow };
+}

@@ -76,3 +76,6 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
     },
   };
 }
+
+/** Retries a second or two apart for ten minutes: a webhook that outlasts whatever a test does to its host. */
+export const PATIENT_RETRY = { initialIntervalMs: 1_000, maxIntervalMs: 2_000, maxAttempts: 100, maxDurationSeconds: 600 };

@@ -1,4 +1,5 @@
 /** Bounded polling, and what the receiver saw over time. */
+import { peakPerWindow } from '../../src/dev/peak';
 import type { Arrival } from './receiver';
 
 /** Polls `probe` every 100 ms until it returns something; fails after `timeoutMs` naming `what`. */
@@ -14,13 +15,7 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
 
 /** The most arrivals inside any span of `spanMs`. */
 export function peak(arrivals: Pick<Arrival, 'at'>[], spanMs: number): number {
-  const times = arrivals.map((a) => a.at).sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; j < times.length; j++) {
-    while (times[j] - times[i] >= spanMs) i++;
-    best = Math.max(best, j - i + 1);
-  }
-  return best;
+  return peakPerWindow(arrivals.map((a) => a.at), spanMs);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,8 +3,8 @@
  * webhook goes to; they share the host workflows). What an operator's pause, an open breaker, a
  * drain and an advertised rate limit promise must hold for the deployment, not per worker.
  */
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { rateLimited, receiverPool } from '../helpers/receiver';
+import { PATIENT_RETRY, startTestStack, type TestStack } from '../helpers/stack';
 import { peak, sleep, until } from '../helpers/wait';
 
 const REPORT_INTERVAL_MS = 500;
@@ -14,14 +14,10 @@ const RESUME_RATE = 20;
 
 let a: TestStack;
 let b: TestStack;
-const receivers: Receiver[] = [];
-const patient = { initialIntervalMs: 1_000, maxIntervalMs: 2_000, maxAttempts: 100, maxDurationSeconds: 600 };
+const pool = receiverPool();
+const receiver = pool.start;
+const patient = PATIENT_RETRY;
 
-async function receiver(script?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(script);
-  receivers.push(r);
-  return r;
-}
 
 const settings = {
   breakerWindowMs: 10_000,
@@ -39,7 +35,7 @@ beforeAll(async () => {
   b = await startTestStack(settings, { alongside: a });
 });
 afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
+  await pool.closeAll();
   await Promise.all([a?.stop(), b?.stop()]);
 });
 
@@ -79,8 +75,9 @@ test('a worker that has not sent to a host for a while does not leak an attempt 
   let healthy = true;
   const r = await receiver(() => ({ status: healthy ? 200 : 503 }));
   await delivered(b, await send(b, 1, { url: r.url }));
-  // Longer than a lease: worker B's last news of this host has run out.
-  await sleep(LEASE_MS + 500);
+  // Worker B renews its lease for one lease after its last send, and acts on the last renewal for
+  // one more: after that its news of this host has run out (the old gate kept its view for a minute).
+  await sleep(2 * LEASE_MS + 500);
   healthy = false;
   await send(a, 8, { url: r.url, retry: patient });
   await until('the breaker to open', async () => ((await a.hookflow.hostStatus(r.authority)).state === 'open' ? true : undefined));
@@ -97,14 +94,8 @@ test('a worker that has not sent to a host for a while does not leak an attempt 
 }, 90_000);
 
 test('an advertised X-Rate-Limit-Limit of 10 per second holds for both workers together', async () => {
-  const perWindow = new Map<number, number>();
-  const r = await receiver((x) => {
-    const window = Math.floor(x.at / 1000);
-    const used = (perWindow.get(window) ?? 0) + 1;
-    perWindow.set(window, used);
-    const headers = { 'x-rate-limit-limit': '10', 'x-rate-limit-remaining': String(Math.max(0, 10 - used)), 'x-rate-limit-reset': '1' };
-    return used > 10 ? { status: 429, headers } : { status: 200, headers };
-  });
+  const { script } = rateLimited(10);
+  const r = await receiver(script);
   // The first answer teaches the limit; every worker keeps to it from its next lease renewal.
   await delivered(a, await send(a, 1, { url: r.url }));
   await sleep(2 * REPORT_INTERVAL_MS);

@@ -2,25 +2,21 @@
  * The per-host circuit breaker against real receivers and a real Temporal server, with short
  * configured windows so that a test takes seconds.
  */
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { rateLimited, receiverPool } from '../helpers/receiver';
+import { PATIENT_RETRY, startTestStack, type TestStack } from '../helpers/stack';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
-import { hostWorkflowId, reportSignal, type HostView } from '../../src/breaker/definitions';
+import { controlUpdate, hostWorkflowId, MAX_PAUSE_MS, reportSignal, type HostView } from '../../src/breaker/definitions';
 import { CONTINUE_AS_NEW_SUGGESTED_AT } from '../helpers/limits';
 import { runHistories } from '../helpers/runs';
 import { peak, until } from '../helpers/wait';
 
 let stack: TestStack;
-const receivers: Receiver[] = [];
-const patient = { initialIntervalMs: 1000, maxIntervalMs: 2000, maxAttempts: 100, maxDurationSeconds: 600 };
+const pool = receiverPool();
+const receiver = pool.start;
+const patient = PATIENT_RETRY;
 
-async function receiver(script?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(script);
-  receivers.push(r);
-  return r;
-}
 
 const hostIn = (authority: string, ...states: HostView['state'][]) =>
   until(`host ${authority} to be ${states.join('/')}`, async () => {
@@ -41,7 +37,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
+  await pool.closeAll();
   await stack.stop();
 });
 
@@ -116,18 +112,8 @@ test('429 with X-Rate-Limit-Remaining: 0 holds every pending webhook to that hos
 }, 60_000);
 
 test('a host advertising X-Rate-Limit-Limit: 10 per second never sees more than 10 in a second', async () => {
-  const perWindow = new Map<number, number>();
-  const b = await receiver((x) => {
-    const window = Math.floor(x.at / 1000);
-    const used = (perWindow.get(window) ?? 0) + 1;
-    perWindow.set(window, used);
-    const headers = {
-      'x-rate-limit-limit': '10',
-      'x-rate-limit-remaining': String(Math.max(0, 10 - used)),
-      'x-rate-limit-reset': String(Math.ceil((window + 1) * 1000 - x.at) / 1000),
-    };
-    return used > 10 ? { status: 429, headers } : { status: 200, headers };
-  });
+  const { script, perWindow } = rateLimited(10);
+  const b = await receiver(script);
   // The limit is learnt from the host's first answer.
   await stack.hookflow.result((await stack.hookflow.send({ url: b.url })).id);
   const sent = await Promise.all(Array.from({ length: 40 }, () => stack.hookflow.send({ url: b.url, retry: patient })));
@@ -240,6 +226,26 @@ describe('operators', () => {
       body: { authority: 'never-seen.example:9', state: 'closed', pausedWebhooks: 0 },
     });
   });
+});
+
+test('a pause duration that is not positive and bounded is refused by the SDK, and by the host workflow itself', async () => {
+  const b = await receiver();
+  await expect(stack.hookflow.pauseHost(b.authority, 0)).rejects.toMatchObject({
+    code: 'invalid_request',
+    issues: [{ field: 'durationMs', message: `must be an integer from 1 to ${MAX_PAUSE_MS}` }],
+  });
+  await expect(stack.hookflow.pauseHost(b.authority, MAX_PAUSE_MS + 1)).rejects.toThrow(`durationMs: must be an integer from 1 to ${MAX_PAUSE_MS}`);
+  // A client that skips the SDK's check meets the workflow's update validator: refused, nothing recorded.
+  const handle = stack.hookflow.client.workflow.getHandle(hostWorkflowId(b.authority));
+  await stack.hookflow.hostStatus(b.authority);
+  await stack.hookflow.resumeHost(b.authority);
+  for (const durationMs of [-5, 0, 1.5, MAX_PAUSE_MS + 1]) {
+    await expect(handle.executeUpdate(controlUpdate, { args: [{ action: 'pause', durationMs }] })).rejects.toMatchObject({
+      message: 'Workflow Update failed',
+      cause: { message: `durationMs must be an integer from 1 to ${MAX_PAUSE_MS}` },
+    });
+  }
+  expect((await stack.hookflow.hostStatus(b.authority)).state).toBe('closed');
 });
 
 test('a healthy host costs about one message per worker per interval, not one per delivery', async () => {

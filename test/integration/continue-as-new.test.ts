@@ -7,17 +7,18 @@ import { hostWorkflowId, resumeSignal } from '../../src/breaker/definitions';
 import { webhookWorkflowId } from '../../src/delivery/definitions';
 import { freePort } from '../../src/dev/free-port';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
-import { startReceiver, type Receiver } from '../helpers/receiver';
+import { receiverPool } from '../helpers/receiver';
 import { runHistories, type History } from '../helpers/runs';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { PATIENT_RETRY, startTestStack, type TestStack } from '../helpers/stack';
 import { until } from '../helpers/wait';
 
 /** Temporal suggests continue-as-new from this many events on. */
 const TINY = 16;
 let server: DevServer;
 let stack: TestStack;
-const receivers: Receiver[] = [];
-const patient = { initialIntervalMs: 1_000, maxIntervalMs: 2_000, maxAttempts: 100, maxDurationSeconds: 600 };
+const pool = receiverPool();
+const receiver = pool.start;
+const patient = PATIENT_RETRY;
 
 beforeAll(async () => {
   server = await startDevServer({
@@ -31,16 +32,11 @@ beforeAll(async () => {
   );
 }, 60_000);
 afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
+  await pool.closeAll();
   await stack?.stop();
   await server?.stop();
 });
 
-async function receiver(script?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(script);
-  receivers.push(r);
-  return r;
-}
 
 const signalsIn = (run: History) => (run.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
 /** Send attempts a run made (held ones included): its local activity markers. */

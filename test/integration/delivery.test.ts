@@ -3,18 +3,14 @@
  * 127.0.0.1. Assertions are on what the receiver saw and on what status() reports.
  */
 import { Webhook } from 'standardwebhooks';
-import { startReceiver, type Receiver, type Reply } from '../helpers/receiver';
+import { receiverPool, type Reply } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
-const receivers: Receiver[] = [];
+const pool = receiverPool();
+const receiver = pool.start;
 const fast = { initialIntervalMs: 100, maxIntervalMs: 200, maxAttempts: 3 };
 
-async function receiver(script?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(script);
-  receivers.push(r);
-  return r;
-}
 
 /** Answers with the replies in order, then 200 forever. */
 function sequence(...replies: Reply[]) {
@@ -25,7 +21,7 @@ beforeAll(async () => {
   stack = await startTestStack();
 });
 afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
+  await pool.closeAll();
   await stack.stop();
 });
 

@@ -6,12 +6,14 @@ import { Client, Connection } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
 import { SEARCH_ATTRIBUTES, webhookWorkflowId } from '../../src/delivery/definitions';
-import { startReceiver, type Receiver } from '../helpers/receiver';
+import { allBytes } from '../helpers/bytes';
+import { receiverPool } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 let rawClient: Client;
-const receivers: Receiver[] = [];
+const pool = receiverPool();
+const receiver = pool.start;
 
 beforeAll(async () => {
   stack = await startTestStack();
@@ -19,29 +21,11 @@ beforeAll(async () => {
   rawClient = new Client({ connection: await Connection.connect({ address: stack.config.temporalAddress! }) });
 });
 afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
+  await pool.closeAll();
   await rawClient.connection.close();
   await stack.stop();
 });
 
-/** Every byte string inside a proto object (payload data and metadata), as latin1 text. */
-function allBytes(value: unknown): string {
-  const parts: string[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('latin1'));
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-    else if (typeof v === 'string') parts.push(v);
-  };
-  walk(value);
-  return parts.join('\n');
-}
-
-async function receiver(script?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(script);
-  receivers.push(r);
-  return r;
-}
 
 test('the signing secret, the body and header values are not in the raw history in plain text', async () => {
   const r = await receiver((x) => (x.n === 1 ? { status: 500, body: 'receiver-secret-reply' } : { status: 200 }));

@@ -3,12 +3,13 @@
  * and that the host workflow keeps its waiters whatever fails around it.
  */
 import { hostWorkflowId, reportSignal } from '../../src/breaker/definitions';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { receiverPool } from '../helpers/receiver';
+import { PATIENT_RETRY, startTestStack, type TestStack } from '../helpers/stack';
 import { sleep, until } from '../helpers/wait';
 
 let stack: TestStack;
-const receivers: Receiver[] = [];
+const pool = receiverPool();
+const receiver = pool.start;
 const settings = {
   breakerWindowMs: 10_000,
   breakerMinRequests: 6,
@@ -19,19 +20,14 @@ const settings = {
   hostResumeRate: 10,
   hostReportIntervalMs: 200,
 };
-const patient = { initialIntervalMs: 1_000, maxIntervalMs: 2_000, maxAttempts: 100, maxDurationSeconds: 600 };
+const patient = PATIENT_RETRY;
 
-async function receiver(script?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(script);
-  receivers.push(r);
-  return r;
-}
 
 beforeAll(async () => {
   stack = await startTestStack(settings);
 });
 afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
+  await pool.closeAll();
   await stack?.stop();
 });
 

@@ -9,6 +9,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
 import { hookflowDataConverter } from '../../src/temporal/connect';
+import { allBytes } from '../helpers/bytes';
 import { HISTORY_KEY, PLAINTEXT_MARKERS } from '../histories/fixture';
 
 type History = temporal.api.history.v1.History;
@@ -66,22 +67,10 @@ test('a history that no longer matches the code fails the replay', async () => {
 }, 60_000);
 
 describe('what the histories hold', () => {
-  /** Every byte string and string in a history, as latin1 text. */
-  const text = (value: unknown): string => {
-    const parts: string[] = [];
-    const walk = (v: unknown): void => {
-      if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('latin1'));
-      else if (Array.isArray(v)) v.forEach(walk);
-      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-      else if (typeof v === 'string') parts.push(v);
-    };
-    walk(value);
-    return parts.join('\n');
-  };
 
   test('no history holds a signing secret, body or header value in plain text', () => {
     for (const file of files) {
-      const stored = `${text(load(file))}\n${fs.readFileSync(path.join(DIR, file), 'utf8')}`;
+      const stored = `${allBytes(load(file))}\n${fs.readFileSync(path.join(DIR, file), 'utf8')}`;
       for (const marker of PLAINTEXT_MARKERS) expect(`${file}: ${stored.includes(marker)}`).toBe(`${file}: false`);
     }
   });
@@ -90,7 +79,7 @@ describe('what the histories hold', () => {
     const history = load('deliver-webhook/first-try.json');
     const input = history.events[0].workflowExecutionStartedEventAttributes!.input!.payloads!;
     const decoded = await new AesGcmCodec(parseEncryptionKey(HISTORY_KEY)).decode(input);
-    expect(text(decoded)).toContain('history-body-marker');
+    expect(allBytes(decoded)).toContain('history-body-marker');
     const errors = await replay([{ file: 'no-key', history }], false);
     expect(errors['no-key']).toBeDefined();
   }, 60_000);

@@ -18,6 +18,7 @@ import {
 import { LEASE_CLOCK_SKEW_MS } from '../../src/breaker/leases';
 import { slotTimes, spacingMs } from '../../src/breaker/pacer';
 import { MAX_WAITERS } from '../../src/breaker/waiters';
+import { peakPerWindow as peak } from '../../src/dev/peak';
 
 /** A whole minute, so the breaker's 3 s count buckets start exactly here. */
 const NOW = Date.parse('2026-10-21T07:28:00Z');
@@ -111,16 +112,6 @@ function drain(b: Breaker, fromMs: number, maxTicks = 100): string[][] {
   return batches;
 }
 
-/** The most slot times inside any span of `spanMs`. */
-function peak(times: number[], spanMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; j < sorted.length; j++) {
-    while (sorted[j] - sorted[i] >= spanMs) i++;
-    best = Math.max(best, j - i + 1);
-  }
-  return best;
-}
 
 describe('opening the breaker', () => {
   test.each([
