@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { buildApi } from '../../src/api/server';
+import { startApiRole } from '../../src/bin/roles';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
 import type { WebhookState } from '../../src/delivery/definitions';
 import { startReceiver, type Receiver, type Reply } from '../helpers/receiver';
@@ -473,5 +474,29 @@ describe('codec endpoints', () => {
     expect(res.status).toBe(200);
     expect(res.body.payloads[0].data).toBe(b64(PLAIN));
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('the codec of each way to run the API', () => {
+  const decode = async (url: string, headers: Record<string, string>) => {
+    const res = await request(`${url}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ payloads: [] }) });
+    await res.body.dump();
+    return res;
+  };
+
+  test('`npm run api` trusts no Web UI origin unless HOOKFLOW_UI_ORIGINS names it; `npm start` trusts its embedded UI from this machine', async () => {
+    const config = { ...stack.config, port: 0, host: '127.0.0.1' };
+    const standalone = await startApiRole(config, stack.encryptionKey, [KEY]);
+    const embedded = await startApiRole(config, stack.encryptionKey, [KEY], { embeddedUi: true });
+    const configured = await startApiRole({ ...config, uiOrigins: [UI] }, stack.encryptionKey, [KEY]);
+    try {
+      const ui = `http://localhost:${config.devUiPort}`;
+      expect((await decode(standalone.url, { origin: ui })).statusCode).toBe(403);
+      expect((await decode(standalone.url, { authorization: `Bearer ${KEY}` })).statusCode).toBe(200);
+      expect((await decode(embedded.url, { origin: ui })).statusCode).toBe(200);
+      expect((await decode(configured.url, { origin: UI })).statusCode).toBe(200);
+    } finally {
+      await Promise.all([standalone.stop(), embedded.stop(), configured.stop()]);
+    }
   });
 });
