@@ -203,6 +203,9 @@ export class HostGate {
       batch.probe = { workflowId, ticket, ok: !news.failure };
       urgent = true;
     }
+    // A limit learnt just now: this worker's lease may still say "send freely". Its next attempt
+    // waits for the answer to the report below instead (other workers learn at their next renewal).
+    if (news.rateLimit && urgent && host.lease?.mode === 'free') host.lease = undefined;
     if (urgent) void this.ask(host);
   }
 
@@ -230,7 +233,10 @@ export class HostGate {
   private async current(host: HostEntry, force = false): Promise<Lease | undefined> {
     if (!force && isValid(host.lease)) return host.lease;
     const lease = await this.ask(host);
-    return isValid(lease) ? lease : undefined;
+    if (isValid(lease) || !lease) return lease;
+    // The answer came after its own end (a busy host workflow or worker): ask once more before holding.
+    const again = await this.ask(host);
+    return isValid(again) ? again : undefined;
   }
 
   /** One lease request per host at a time, carrying the news batched so far. */

@@ -228,13 +228,16 @@ export class HostBreaker {
     );
   }
 
-  /** What a worker may do now. */
+  /**
+   * What a worker may do now. Waiters on a host that is not paced (they waited on a worker's side:
+   * a lease that came too late, say) go at the next release, all at once, and hold nobody back.
+   */
   mode(): LeaseMode {
     const s = this.s;
     if (s.state === 'half-open') return 'probing';
     if (s.state !== 'closed') return 'held';
-    if (this.waiters.length > 0 || s.releaseRetry) return 'draining';
-    return s.recovering || s.rateLimit ? 'paced' : 'free';
+    if (!s.recovering && !s.rateLimit) return 'free';
+    return this.waiters.length > 0 || s.releaseRetry ? 'draining' : 'paced';
   }
 
   view(authority: string, nowMs: number): HostView {
@@ -272,10 +275,13 @@ export class HostBreaker {
     return s.state === 'open' ? s.nextProbeAtMs : s.state === 'throttled' ? s.throttledUntilMs : s.state === 'paused' ? s.pausedUntilMs : undefined;
   }
 
-  /** The rate limits sends keep to now: the resume rate while recovering, and the host's advertised limit. */
+  /**
+   * The rate limits sends keep to now: the resume rate while the host recovers from being held (the
+   * probe, then until the drain's slots are past), and the host's advertised limit.
+   */
   private policies(): RateLimitPolicy[] {
     const s = this.s;
-    const recovering = s.state === 'half-open' || (s.state === 'closed' && (s.recovering || this.waiters.length > 0));
+    const recovering = s.state === 'half-open' || (s.state === 'closed' && s.recovering);
     return [...(recovering ? [{ limit: this.settings.resumeRate, windowMs: 1_000 }] : []), ...(s.rateLimit ? [s.rateLimit] : [])];
   }
 
@@ -292,8 +298,6 @@ export class HostBreaker {
 
   private releaseBatch(nowMs: number): Release[] {
     this.s.lastReleaseAtMs = nowMs;
-    // New attempts keep to the pace until the released webhooks' slots are past.
-    this.s.recovering = true;
     const from = Math.max(nowMs + RELEASE_LEAD_MS, this.leases.freeUntil(nowMs));
     const block = this.pacer.grant(this.waiters.length, spacingMs(this.policies()), from, nowMs + RELEASE_LEAD_MS + RELEASE_INTERVAL_MS);
     if (!block) return [];

@@ -295,7 +295,9 @@ test('the host workflow continues as new before its history grows large, and kee
   const runs = await runHistories(stack.hookflow.client, hostWorkflowId(authority));
   expect(runs[0].events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId).toBe(firstRun);
   const lengths = runs.map((h) => h.events?.length ?? 0);
-  expect(lengths.length).toBeGreaterThanOrEqual(4);
+  // 1,200 reports are far more events than one run may hold; how many runs they take depends on how
+  // many signals each workflow task picks up (on a busy machine, more), but no run passes the mark by much.
+  expect(lengths.length).toBeGreaterThanOrEqual(2);
   for (const length of lengths) expect(length).toBeLessThan(CONTINUE_AS_NEW_SUGGESTED_AT * 3);
   await stack.hookflow.resumeHost(authority);
 }, 120_000);

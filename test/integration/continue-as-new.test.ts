@@ -27,7 +27,8 @@ beforeAll(async () => {
     dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': TINY },
   });
   stack = await startTestStack(
-    { breakerWindowMs: 10_000, breakerMinRequests: 6, breakerCooldownMs: 2_000, breakerMaxCooldownMs: 4_000, hostResumeRate: 10, hostReportIntervalMs: 200 },
+    // A 5 s cooldown: the probe must come after the stale resumes have taken its webhook to the mark, even on a busy machine.
+    { breakerWindowMs: 10_000, breakerMinRequests: 6, breakerCooldownMs: 5_000, breakerMaxCooldownMs: 10_000, hostResumeRate: 10, hostReportIntervalMs: 200 },
     { temporalAddress: server.address },
   );
 }, 60_000);

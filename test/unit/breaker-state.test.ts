@@ -81,6 +81,14 @@ function fresh(): Breaker {
   return new Breaker(new HostBreaker(settings, undefined, NOW));
 }
 
+/** A host that was paused and resumed at NOW: recovering, so its sends keep to the resume rate. */
+function recovered(): HostBreaker {
+  const h = new HostBreaker(settings, undefined, NOW - 60_000);
+  h.pause(NOW - 1_000);
+  h.resume(NOW);
+  return h;
+}
+
 function rebuilt(from: Breaker, nowMs: number): Breaker {
   return new Breaker(new HostBreaker(settings, JSON.parse(JSON.stringify(from.snapshot())) as BreakerSnapshot, nowMs));
 }
@@ -292,7 +300,7 @@ describe('the half-open probe', () => {
   });
 
   test('released webhooks get slots at least RELEASE_LEAD_MS ahead, evenly spaced', () => {
-    const h = new HostBreaker(settings, undefined, NOW);
+    const h = recovered();
     h.report({ requests: 0, failures: 0, waiters: ids(5).map((workflowId) => ({ workflowId, ticket: 3 })) }, NOW);
     const slots = h.tick(NOW).map((r) => r.resume.slotMs as number);
     const spacing = spacingMs([{ limit: settings.resumeRate, windowMs: 1_000 }]);
@@ -572,13 +580,22 @@ describe('waiting webhooks', () => {
     expect(b.tick(NOW + 60_000).probe).toBe('wf-0');
   });
 
-  test('waiters reported to a closed host are released on the next tick, paced', () => {
-    const b = fresh();
+  test('waiters reported to a recovering host are released on the next tick, paced', () => {
+    const b = new Breaker(recovered());
     b.report({ requests: 0, failures: 0, waiters: ids(21) }, NOW);
     expect(b.view(HOST, NOW).draining).toBe(true);
     expect(b.tick(NOW).release).toEqual(ids(FIRST_BATCH));
     expect(b.tick(NOW + 500).release).toEqual([]);
     expect(b.tick(NOW + 1_000).release).toEqual(ids(21 - FIRST_BATCH, FIRST_BATCH + 1));
+  });
+
+  test('waiters on a host that was never held (a lease that came late, say) all go on the next tick, and hold nobody back', () => {
+    // Pacing them at the resume rate once held a healthy host to 4 requests a second under a burst.
+    const h = new HostBreaker(settings, undefined, NOW);
+    h.report({ requests: 0, failures: 0, waiters: ids(300).map((workflowId) => ({ workflowId, ticket: 1 })) }, NOW);
+    expect(h.mode()).toBe('free');
+    expect(h.tick(NOW).map((r) => r.workflowId)).toEqual(ids(300));
+    expect(h.mode()).toBe('free');
   });
 });
 
@@ -590,8 +607,8 @@ describe('release pace follows the advertised rate limit', () => {
     [{ limit: 5, windowMs: 500 }, 5, 500],
     [{ limit: 1, windowMs: 5_000 }, 1, 5_000],
     [{ limit: 3, windowMs: 3_600_000 }, 3, 3_600_000],
-  ] as [RateLimitPolicy, number, number][])('with %o no span of %i ms… holds more released webhooks than allowed', (rateLimit, perSpan, spanMs) => {
-    const h = new HostBreaker(settings, undefined, NOW);
+  ] as [RateLimitPolicy, number, number][])('recovering with %o, no span of %i ms… holds more released webhooks than allowed', (rateLimit, perSpan, spanMs) => {
+    const h = recovered();
     h.report({ requests: 1, failures: 0, rateLimit, waiters: ids(40).map((workflowId) => ({ workflowId, ticket: 1 })) }, NOW);
     expect(h.view(HOST, NOW).rateLimit).toEqual(rateLimit);
     const slots: number[] = [];
@@ -602,7 +619,7 @@ describe('release pace follows the advertised rate limit', () => {
   });
 
   test('without an advertised limit the pace is resumeRate', () => {
-    const b = fresh();
+    const b = new Breaker(recovered());
     b.report({ requests: 0, failures: 0, waiters: ids(50) }, NOW);
     expect(b.tick(NOW).release).toHaveLength(FIRST_BATCH);
     expect(FIRST_BATCH).toBeLessThanOrEqual(settings.resumeRate);
@@ -872,7 +889,7 @@ describe('a release that fails', () => {
   const w = (workflowId: string) => ({ workflowId, ticket: 1 });
 
   test('puts the webhooks back at the front, in order, and retries after 1 s, doubling up to 60 s', () => {
-    const h = new HostBreaker(settings, undefined, NOW);
+    const h = recovered();
     h.report({ requests: 0, failures: 0, waiters: ids(3).map(w) }, NOW);
     let t = NOW;
     const delays: number[] = [];
@@ -927,7 +944,9 @@ describe('leases: what each worker may do, and when a pause holds everywhere', (
   test.each([
     ['closed', (): HostBreaker => settled(), 'free'],
     ['closed with an advertised limit', (): HostBreaker => { const h = settled(); h.report({ requests: 1, failures: 0, rateLimit: { limit: 10, windowMs: 1_000 } }, NOW); return h; }, 'paced'],
-    ['closed with webhooks waiting', (): HostBreaker => { const h = settled(); h.report({ requests: 0, failures: 0, waiters: [{ workflowId: 'a', ticket: 1 }] }, NOW); return h; }, 'draining'],
+    ['recovering with webhooks waiting', (): HostBreaker => { const h = recovered(); h.report({ requests: 0, failures: 0, waiters: [{ workflowId: 'a', ticket: 1 }] }, NOW); return h; }, 'draining'],
+    ['recovering, nobody waiting', (): HostBreaker => recovered(), 'paced'],
+    ['closed, never held, with webhooks waiting', (): HostBreaker => { const h = settled(); h.report({ requests: 0, failures: 0, waiters: [{ workflowId: 'a', ticket: 1 }] }, NOW); return h; }, 'free'],
     ['open', (): HostBreaker => { const h = settled(); h.report({ requests: 20, failures: 20 }, NOW); return h; }, 'held'],
     ['paused', (): HostBreaker => { const h = settled(); h.pause(NOW); return h; }, 'held'],
     ['throttled', (): HostBreaker => { const h = settled(); h.report({ requests: 1, failures: 1, throttleUntilMs: NOW + 5_000 }, NOW); return h; }, 'held'],
@@ -991,7 +1010,7 @@ describe('leases: what each worker may do, and when a pause holds everywhere', (
   });
 
   test('while draining, slots a worker asks for (for released webhooks that came late) come from the releases’ schedule', () => {
-    const h = settled();
+    const h = recovered();
     h.report({ requests: 0, failures: 0, waiters: ids(30).map((workflowId) => ({ workflowId, ticket: 1 })) }, NOW);
     const released = h.tick(NOW).map((r) => r.resume.slotMs as number);
     const { lease } = h.lease(ask('w1', 2), NOW + 100);
