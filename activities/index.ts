@@ -3,8 +3,11 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { SendAttemptInput, SendAttemptResult } from '../src/temporal/definitions';
+import type { LedgeredAttemptInput } from '../src/ledger/rows';
+import type { SendAttemptResult } from '../src/temporal/definitions';
 import type { HostGate } from './host-gate';
+import { createLedgerActivities } from './ledger';
+import type { LedgerWriter } from './ledger/writer';
 import { releaseWaiters } from './release-waiters';
 import { sendAttempt, type SendDeps } from './send-attempt';
 
@@ -12,12 +15,14 @@ export interface ActivityDeps extends SendDeps {
   gate: HostGate;
   /** For signalling delivery workflows from the host workflow. */
   client: Client;
+  ledger: LedgerWriter;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     /** One attempt, if the host's breaker lets it go. A held attempt sends nothing and is not counted. */
-    async sendAttempt(input: SendAttemptInput): Promise<SendAttemptResult> {
+    async sendAttempt(input: LedgeredAttemptInput): Promise<SendAttemptResult> {
+      if (input.ledger) deps.ledger.add({ webhook: input.ledger, attempts: [] });
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
       const admission = await deps.gate.admit(input.authority, workflowId, { probe: input.probe, released: input.released, slotMs: input.slotMs });
       if (!admission.go) {
@@ -32,5 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     async releaseWaiters(input: { workflowIds: string[]; probe: boolean }): Promise<number> {
       return releaseWaiters(deps.client, input.workflowIds, input.probe);
     },
+
+    ...createLedgerActivities(deps.ledger),
   };
 }

@@ -71,3 +71,13 @@ export class InvalidHostError extends HookflowError {
     super('invalid_host', `host: '${authority}' is not a host[:port] authority`);
   }
 }
+
+/** Thrown when a service Hookflow depends on (Temporal, PostgreSQL) cannot be reached; retrying later may work. */
+export class DependencyUnavailableError extends HookflowError {
+  constructor(
+    readonly dependency: 'Temporal' | 'PostgreSQL',
+    cause: unknown,
+  ) {
+    super('unavailable', `${dependency} is not reachable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}

@@ -10,11 +10,12 @@ import {
   SEARCH_ATTRIBUTES,
   stateQuery,
   type DeliveryInput,
-  type SendAttemptInput,
   type SendAttemptResult,
   type WebhookState,
 } from '../src/temporal/definitions';
 import { resumeSignal } from '../src/temporal/host-definitions';
+import type { LedgeredAttemptInput } from '../src/ledger/rows';
+import { LedgerFeed } from './ledger-feed';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -35,6 +36,8 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
   // resume it that fast); cleared when an attempt starts, so a stale one never carries over.
   wf.setHandler(resumeSignal, (r) => void (waiting.resume = r));
   const send = sendActivity(input);
+  const ledger = new LedgerFeed(input);
+  let first = true;
   let next: { probe?: boolean; released?: boolean; slotMs?: number } = {};
 
   try {
@@ -52,7 +55,10 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         signingSecret: input.signingSecret,
         timeoutMs: input.timeoutMs,
         ...asked,
+        // The first attempt of a run lists the webhook in the ledger (as pending) while it goes.
+        ...(first ? { ledger: ledger.row(log.state()) } : {}),
       });
+      first = false;
       next = {};
       if (result.held?.reason === 'rate-limit') {
         // The host's rate limit (or the pace of a resume) gave this webhook a later slot: come back then.
@@ -63,6 +69,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
       if (result.held?.reason === 'paused') {
         log.pause(result.held.untilMs);
         publish(log);
+        await ledger.progress(log.state());
         const waitMs = Math.min((result.held.untilMs ?? Date.now()) - Date.now() + PAUSE_RECHECK_MS, log.deadline - Date.now());
         const resumed = await waitForResume(waiting, waitMs);
         if (!resumed && Date.now() >= log.deadline) {
@@ -76,6 +83,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
       const after = log.record(result, Date.now(), Math.random());
       if (after.done) break;
       publish(log);
+      await ledger.progress(log.state(), log.attempts.slice(-1));
       await wf.sleep(Math.max(0, after.atMs - Date.now()));
     }
   } catch (err) {
@@ -83,10 +91,11 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
     log.cancel(Date.now());
   }
   publish(log);
+  await ledger.final(log.state());
   return log.state();
 }
 
-function sendActivity(input: DeliveryInput): (a: SendAttemptInput) => Promise<SendAttemptResult> {
+function sendActivity(input: DeliveryInput): (a: LedgeredAttemptInput) => Promise<SendAttemptResult> {
   // Retries are this workflow's job (it records each attempt and reads the receiver's headers),
   // so the activity itself runs once per attempt.
   const options = { startToCloseTimeout: input.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS, retry: { maximumAttempts: 1 } };
@@ -97,8 +106,8 @@ function sendActivity(input: DeliveryInput): (a: SendAttemptInput) => Promise<Se
 
 /** Runs one attempt; a worker-side failure becomes an attempt with error code `internal`. */
 async function attempt(
-  send: (a: SendAttemptInput) => Promise<SendAttemptResult>,
-  args: SendAttemptInput,
+  send: (a: LedgeredAttemptInput) => Promise<SendAttemptResult>,
+  args: LedgeredAttemptInput,
 ): Promise<SendAttemptResult> {
   const startedAtMs = Date.now();
   try {

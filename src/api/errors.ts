@@ -1,12 +1,13 @@
 /** One place that turns errors into HTTP answers: `{ error, message, issues? }`. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HookflowError, InvalidHostError, InvalidRequestError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import { DependencyUnavailableError, HookflowError, InvalidHostError, InvalidRequestError, WebhookConflictError, WebhookNotFoundError } from '../errors';
 
 const STATUS: [new (...args: never[]) => HookflowError, number][] = [
   [InvalidRequestError, 400],
   [InvalidHostError, 400],
   [WebhookNotFoundError, 404],
   [WebhookConflictError, 409],
+  [DependencyUnavailableError, 503],
 ];
 
 export function sendError(reply: FastifyReply, status: number, error: string, message: string, extra: object = {}): FastifyReply {

@@ -45,6 +45,8 @@ export interface AttemptRecord {
   startedAt: string;
   durationMs: number;
   statusCode?: number;
+  /** Why no response came (timeout, network, blocked, internal); absent when the receiver answered. */
+  errorCode?: SendErrorCode;
   error?: string;
   responseHeaders?: Record<string, string>;
   responseBodySnippet?: string;

@@ -1,6 +1,7 @@
 /**
  * A real Hookflow for one test file: a worker on its own task queue against the test run's
- * Temporal dev server, and a client SDK. Receivers on 127.0.0.1 are allowed unless a test says not.
+ * Temporal dev server, a PostgreSQL database of its own, and a client SDK. Receivers on 127.0.0.1
+ * are allowed unless a test says not.
  */
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
@@ -9,6 +10,8 @@ import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';
 import { createHookflowWorker } from '../../src/worker/create-worker';
+import type { LedgerWriter } from '../../activities/ledger/writer';
+import { createTestDatabase } from './database';
 
 export interface TestStack {
   hookflow: Hookflow;
@@ -17,6 +20,10 @@ export interface TestStack {
   worker: Worker;
   /** The worker's host gate (its report counter shows how many signals went to host workflows). */
   gate: HostGate;
+  /** The worker's ledger writer. */
+  ledger: LedgerWriter;
+  /** This stack's own database. */
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -40,9 +47,9 @@ export async function startTestStack(overrides: Partial<Config> = {}): Promise<T
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const config = testConfig(overrides);
+  const config = testConfig({ databaseUrl: await createTestDatabase(), ...overrides });
   const encryptionKey = generateEncryptionKey();
-  const { worker, gate, run, shutdown } = await createHookflowWorker({
+  const { worker, gate, ledger, run, shutdown } = await createHookflowWorker({
     config,
     encryptionKey,
     workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
@@ -55,6 +62,8 @@ export async function startTestStack(overrides: Partial<Config> = {}): Promise<T
     encryptionKey,
     worker,
     gate,
+    ledger,
+    databaseUrl: config.databaseUrl!,
     async stop() {
       shutdown();
       await running;

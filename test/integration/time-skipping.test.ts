@@ -14,6 +14,7 @@ import { hookflowClient } from '../../src/temporal/connect';
 import { createHookflowWorker } from '../../src/worker/create-worker';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { testConfig } from '../helpers/stack';
+import { createTestDatabase } from '../helpers/database';
 
 let env: TestWorkflowEnvironment;
 let receiver: Receiver;
@@ -46,7 +47,7 @@ test('a Retry-After of two hours is honoured to the second, without waiting two 
     // wall-clock time and so cannot be fast-forwarded.
     return { status: 500, headers: { 'retry-after': '7200' } };
   });
-  const config = testConfig({ temporalAddress: env.address });
+  const config = testConfig({ temporalAddress: env.address, databaseUrl: await createTestDatabase() });
   const encryptionKey = generateEncryptionKey();
   const { run, shutdown } = await createHookflowWorker({
     config,
