@@ -5,23 +5,29 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { BreakerActivities } from '../src/breaker/definitions';
-import type { SendActivities } from '../src/delivery/definitions';
+import type { SendActivities, SendAttemptResult } from '../src/delivery/definitions';
+import type { LedgerActivities, LedgeredAttemptInput } from '../src/ledger/rows';
 import type { HostGate } from './breaker/host-gate';
 import { releaseWaiters } from './breaker/release-waiters';
+import { createLedgerActivities } from './ledger';
+import type { LedgerWriter } from './ledger/writer';
 import { sendAttempt, type SendDeps } from './send-attempt';
 
 export interface ActivityDeps extends SendDeps {
   gate: HostGate;
   /** For signalling delivery workflows from the host workflow. */
   client: Client;
+  ledger: LedgerWriter;
 }
 
-export type HookflowActivities = SendActivities & BreakerActivities;
+export type HookflowActivities = SendActivities & BreakerActivities & LedgerActivities;
 
 export function createActivities(deps: ActivityDeps): HookflowActivities {
   return {
     /** One attempt, if the host's breaker lets it go. A held attempt sends nothing and is not counted. */
-    async sendAttempt(input) {
+    async sendAttempt(input: LedgeredAttemptInput): Promise<SendAttemptResult> {
+      // The ledger row rides on the first attempt of a run: batched, it costs no extra round trip.
+      if (input.ledger) deps.ledger.add({ webhook: input.ledger, attempts: [] });
       const { info, cancellationSignal } = Context.current();
       const workflowId = info.workflowExecution?.workflowId ?? '';
       const ticket = input.ticket ?? 0;
@@ -41,5 +47,7 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
     },
 
     releaseWaiters: (input) => releaseWaiters(deps.client, input.releases),
+
+    ...createLedgerActivities(deps.ledger),
   };
 }

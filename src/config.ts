@@ -71,7 +71,7 @@ export const SETTINGS = {
   dataDir: {
     env: 'HOOKFLOW_DATA_DIR',
     default: '.hookflow',
-    doc: 'Where the embedded stack keeps its SQLite file, generated API key and encryption key.',
+    doc: 'Where the embedded stack keeps its Temporal SQLite file, its PostgreSQL cluster, the generated API key and encryption key.',
     parse: str,
   },
   encryptionKey: {
@@ -104,6 +104,42 @@ export const SETTINGS = {
     default: '8233',
     doc: 'Port of the embedded Temporal Web UI.',
     parse: int(1, 65535),
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    default: undefined,
+    doc: "Hookflow's own PostgreSQL (the delivery ledger, lists, reports), e.g. `postgres://user:pass@host:5432/hookflow`. Unset: `npm start` runs an embedded PostgreSQL in the data dir, and `npm run worker` / `npm run api` use that one while it runs.",
+    parse: optional,
+  },
+  embeddedPostgresPort: {
+    env: 'HOOKFLOW_EMBEDDED_PG_PORT',
+    default: '5433',
+    doc: 'Port of the embedded PostgreSQL (on 127.0.0.1) that `npm start` runs when DATABASE_URL is unset.',
+    parse: int(1, 65535),
+  },
+  databasePoolSize: {
+    env: 'HOOKFLOW_DB_POOL_SIZE',
+    default: '10',
+    doc: 'PostgreSQL connections each Hookflow process keeps at most.',
+    parse: int(1, 1_000),
+  },
+  ledgerRetentionDays: {
+    env: 'HOOKFLOW_LEDGER_RETENTION_DAYS',
+    default: '30',
+    doc: 'Days a finished webhook and its attempts stay in the ledger; workers prune older ones about hourly. `0` keeps them for ever.',
+    parse: int(0, 36_500),
+  },
+  ledgerFlushMs: {
+    env: 'HOOKFLOW_LEDGER_FLUSH_MS',
+    default: '50',
+    doc: 'How long a worker gathers ledger rows before writing them in one batch (a finished webhook waits at most this long for its row to be stored).',
+    parse: int(1, 10_000),
+  },
+  metricsPort: {
+    env: 'HOOKFLOW_METRICS_PORT',
+    default: '9464',
+    doc: 'Port (on HOOKFLOW_HOST) where a standalone worker (`npm run worker`) serves its Prometheus metrics at `/metrics`; `0` turns it off. With `npm start` and `npm run api` the API serves them at `/metrics`.',
+    parse: int(0, 65535),
   },
   uiOrigins: {
     env: 'HOOKFLOW_UI_ORIGINS',

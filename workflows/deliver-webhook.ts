@@ -6,6 +6,9 @@
  * When the host's breaker holds an attempt, the webhook waits for the host workflow's resume
  * (src/delivery/host-wait.ts), never past its retry window. It continues as new whenever Temporal
  * suggests it — between attempts or while waiting — carrying its whole state.
+ *
+ * Its rows in the ledger (workflows/ledger-feed.ts) ride on the first attempt of each run, follow
+ * each change of state, and are stored for good before the workflow completes.
  */
 import * as wf from '@temporalio/workflow';
 import { GATE_MAX_WAIT_MS, resumeSignal } from '../src/breaker/definitions';
@@ -16,16 +19,17 @@ import {
   type DeliverWebhookWorkflow,
   type DeliveryInput,
   type SendActivities,
-  type SendAttemptInput,
   type SendAttemptResult,
   type WebhookState,
 } from '../src/delivery/definitions';
 import { HostWait } from '../src/delivery/host-wait';
+import type { LedgeredAttemptInput } from '../src/ledger/rows';
+import { LedgerFeed } from './ledger-feed';
 
 /** Room for the activity to report after its own HTTP timeout fired. */
 const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
 
-type Send = (a: SendAttemptInput) => Promise<SendAttemptResult>;
+type Send = (a: LedgeredAttemptInput) => Promise<SendAttemptResult>;
 
 export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState> {
   const log = new DeliveryLog(input, Date.now());
@@ -34,6 +38,8 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
   wf.setHandler(stateQuery, () => log.state());
   wf.setHandler(resumeSignal, (resume) => host.offer(resume));
   const send = sendActivity(input);
+  const ledger = new LedgerFeed(input);
+  let first = true;
   const continueAsNew = async (): Promise<never> => {
     await wf.condition(wf.allHandlersFinished);
     return wf.continueAsNew<DeliverWebhookWorkflow>({ ...input, carried: { ...log.carry(), loop: host.carry() } });
@@ -65,7 +71,10 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         timeoutMs: input.timeoutMs,
         deadlineMs: log.deadline,
         ...go,
+        // The first attempt of a run lists the webhook (as pending) while it goes.
+        ...(first && ledger.on ? { ledger: ledger.row(log.state()) } : {}),
       });
+      first = false;
       if (result.held?.reason === 'deadline') {
         log.expire(Date.now(), `retry window ends before host ${input.authority} allows another request`);
         break;
@@ -74,11 +83,13 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         host.hold(result.held, Date.now());
         log.pause(host.wait?.untilMs, host.wait?.waitingFor ?? 'host');
         publish(log);
+        await ledger.progress(log.state());
         continue;
       }
       const after = log.record(result, Date.now(), Math.random());
       if (after.done) break;
       publish(log);
+      await ledger.progress(log.state(), log.attempts.slice(-1));
       await wf.sleep(Math.max(0, after.atMs - Date.now()));
     }
   } catch (err) {
@@ -86,6 +97,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
     log.cancel(Date.now());
   }
   publish(log);
+  await ledger.final(log.state());
   return log.state();
 }
 
@@ -99,7 +111,7 @@ function sendActivity(input: DeliveryInput): Send {
 }
 
 /** Runs one attempt; a worker-side failure becomes an attempt with error code `internal`. */
-async function attempt(send: Send, args: SendAttemptInput): Promise<SendAttemptResult> {
+async function attempt(send: Send, args: LedgeredAttemptInput): Promise<SendAttemptResult> {
   const startedAtMs = Date.now();
   try {
     return await send(args);

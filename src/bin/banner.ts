@@ -8,6 +8,8 @@ export interface BannerFacts {
   uiUrl?: string;
   temporalAddress: string;
   namespace: string;
+  /** Which PostgreSQL holds the ledger, said without its URL (which may carry a password). */
+  database: string;
 }
 
 export function startBanner(f: BannerFacts): string {
@@ -20,6 +22,7 @@ export function startBanner(f: BannerFacts): string {
     `  API        ${f.apiUrl}`,
     `  API key    ${key}`,
     f.uiUrl ? `  Web UI     ${f.uiUrl}` : `  Temporal   ${f.temporalAddress} (namespace ${f.namespace})`,
+    `  Database   ${f.database}`,
     '',
     `  curl -X POST ${f.apiUrl}/v1/webhooks -H 'Authorization: Bearer ${bearer}' \\`,
     `       -H 'Content-Type: application/json' -d '{"url":"https://example.com/hook","body":{"hello":"world"}}'`,

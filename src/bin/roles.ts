@@ -8,6 +8,8 @@ import { buildApi } from '../api/server';
 import { Hookflow } from '../client/hookflow';
 import { AesGcmCodec, parseEncryptionKey } from '../temporal/codec';
 import { createHookflowWorker } from '../worker/create-worker';
+import { migrate } from '../db/migrate';
+import { resolveDatabaseUrl } from '../db/pool';
 
 export interface Role {
   /** Resolves when the role has stopped (after stop(), or if it fails). */
@@ -44,13 +46,17 @@ export interface ApiRoleOptions {
 
 export async function startApiRole(config: Config, encryptionKey: string, apiKeys: string[], options: ApiRoleOptions = {}): Promise<Role & { url: string }> {
   const { workerConnection } = options;
+  const databaseUrl = resolveDatabaseUrl(config);
+  await migrate(databaseUrl);
   const hookflow = workerConnection
     ? await Hookflow.connect({
         config,
         client: hookflowClient(workerConnection, config.temporalNamespace, encryptionKey),
+        encryptionKey,
+        databaseUrl,
         eagerStart: config.eagerStart,
       })
-    : await Hookflow.connect({ config, encryptionKey });
+    : await Hookflow.connect({ config, encryptionKey, databaseUrl });
   const app = buildApi({
     hookflow,
     apiKeys,

@@ -1,12 +1,14 @@
 /**
- * `npm start`: Hookflow on its embedded default — a Temporal dev server persisting to SQLite in
- * the data dir, the worker and the API in this process. With TEMPORAL_ADDRESS set it starts no
- * server and connects there.
+ * `npm start`: Hookflow on its embedded defaults — a Temporal dev server persisting to SQLite and a
+ * PostgreSQL cluster, both in the data dir, the worker and the API in this process. With
+ * TEMPORAL_ADDRESS (or DATABASE_URL) set it starts no such server and connects there.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { resolveApiKeys, resolveEncryptionKey } from '../data-dir';
+import { startEmbeddedPostgres, stopOrphanedPostgres, type RunningPostgres } from '../db/embedded-postgres';
+import { embeddedPostgresDir } from '../db/pool';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../dev/temporal-dev-server';
 import { startBanner } from './banner';
 import { logger, main } from './lifecycle';
@@ -34,6 +36,15 @@ main(async () => {
   const encryptionKey = resolveEncryptionKey(config, { generate: true });
   const apiKeys = resolveApiKeys(config, { generate: true });
 
+  let postgres: RunningPostgres | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    const dir = embeddedPostgresDir(config);
+    if (await stopOrphanedPostgres(dir)) logger.warn('stopped the PostgreSQL left by an earlier run');
+    postgres = await startEmbeddedPostgres({ dir, port: config.embeddedPostgresPort, logFile: path.join(config.dataDir, 'postgres.log') });
+    databaseUrl = postgres.url;
+  }
+
   let server: DevServer | undefined;
   let temporalAddress = config.temporalAddress;
   const pidFile = path.join(config.dataDir, 'temporal.pid');
@@ -53,7 +64,7 @@ main(async () => {
     fs.writeFileSync(pidFile, String(server.process.pid));
     temporalAddress = server.address;
   }
-  const effective = { ...config, temporalAddress };
+  const effective = { ...config, temporalAddress, databaseUrl };
   const worker = await startWorkerRole(effective, encryptionKey);
   const api = await startApiRole(effective, encryptionKey, apiKeys, { workerConnection: worker.connection, embeddedUi: true });
 
@@ -61,12 +72,14 @@ main(async () => {
     await api.stop();
     await worker.stop();
     await server?.stop();
+    await postgres?.stop();
     fs.rmSync(pidFile, { force: true });
   };
   worker.done.catch(async (err: unknown) => {
     logger.fatal({ err }, 'worker failed');
     await api.stop().catch(() => undefined);
     await server?.stop();
+    await postgres?.stop();
     process.exit(1);
   });
 
@@ -78,6 +91,7 @@ main(async () => {
       uiUrl: server?.uiUrl,
       temporalAddress,
       namespace: config.temporalNamespace,
+      database: postgres ? `embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort} (data in ${embeddedPostgresDir(config)})` : 'DATABASE_URL',
     }),
   );
   return stop;

@@ -12,6 +12,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import type pg from 'pg';
 import {
   controlProblem,
   controlUpdate,
@@ -27,6 +28,8 @@ import {
 import { breakerSettings } from '../breaker/settings';
 import { loadConfig, type Config } from '../config';
 import { resolveEncryptionKey } from '../data-dir';
+import { onDatabase } from '../db/errors';
+import { createPool, resolveDatabaseUrl } from '../db/pool';
 import {
   DELIVER_WEBHOOK_WORKFLOW,
   SEARCH_ATTRIBUTES,
@@ -37,7 +40,10 @@ import {
   type WebhookState,
 } from '../delivery/definitions';
 import { InvalidRequestError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import { parseListFilter, type ListPage } from '../ledger/list-query';
+import { LedgerStore, type AttemptSummary } from '../ledger/store';
 import { hostKeyOfAuthority } from '../net/host-key';
+import { parseEncryptionKey } from '../temporal/codec';
 import { hookflowClient, temporalAddressOf } from '../temporal/connect';
 import { temporalUnavailable } from '../temporal/unavailable';
 import { prepareDelivery } from '../webhook/prepare';
@@ -59,6 +65,11 @@ export interface HookflowOptions {
   /** Settings; @default loadConfig(process.env) */
   config?: Config;
   /**
+   * Hookflow's PostgreSQL, for lists, attempts, recovery and reads after Temporal's retention
+   * (sending needs none). @default DATABASE_URL, else the embedded one of a running `npm start`
+   */
+  databaseUrl?: string;
+  /**
    * Ask Temporal to hand each new webhook's first workflow task straight to a worker in this
    * process (eager workflow start), saving a round trip through the task queue. Only useful when
    * `client` runs on the NativeConnection of a Hookflow worker in the same process. @default false
@@ -74,6 +85,21 @@ export interface HookflowOptions {
 /** By then a healthy Temporal has answered long ago; an API caller gets its 503 instead of waiting on retries. */
 const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
+/** Filters of `list`; see `GET /v1/webhooks`. */
+export interface ListOptions {
+  status?: string;
+  host?: string;
+  tags?: Record<string, string>;
+  /** Inclusive. */
+  since?: Date | string;
+  /** Exclusive. */
+  until?: Date | string;
+  /** 1-500. @default 50 */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
 export interface SendResult {
   id: string;
   /** false when an earlier send with the same idempotency key already created this webhook. */
@@ -81,10 +107,15 @@ export interface SendResult {
 }
 
 export class Hookflow {
+  private store?: LedgerStore;
+
   private constructor(
     readonly client: Client,
     private readonly config: Config,
     private readonly ownsConnection: boolean,
+    /** Needed only for the ledger (its requests are encrypted); resolved on first use when not given. */
+    private readonly encryptionKey: string | undefined,
+    private readonly databaseUrl: string | undefined,
     private readonly eagerStart: boolean,
     private readonly callTimeoutMs: number,
   ) {}
@@ -92,10 +123,12 @@ export class Hookflow {
   static async connect(options: HookflowOptions = {}): Promise<Hookflow> {
     const config = options.config ?? loadConfig();
     const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-    if (options.client) return new Hookflow(options.client, config, false, options.eagerStart ?? false, callTimeoutMs);
+    const databaseUrl = options.databaseUrl ?? config.databaseUrl;
+    if (options.client) return new Hookflow(options.client, config, false, options.encryptionKey, databaseUrl, options.eagerStart ?? false, callTimeoutMs);
+    const encryptionKey = options.encryptionKey ?? resolveEncryptionKey(config);
     const connection = await Connection.connect({ address: options.address ?? temporalAddressOf(config) });
-    const client = hookflowClient(connection, options.namespace ?? config.temporalNamespace, options.encryptionKey ?? resolveEncryptionKey(config));
-    return new Hookflow(client, config, true, false, callTimeoutMs);
+    const client = hookflowClient(connection, options.namespace ?? config.temporalNamespace, encryptionKey);
+    return new Hookflow(client, config, true, encryptionKey, databaseUrl, false, callTimeoutMs);
   }
 
   /** Validates and starts a webhook. Throws InvalidWebhookError, naming each bad field, before starting anything. */
@@ -112,10 +145,42 @@ export class Hookflow {
     }
   }
 
-  /** The webhook's status and attempts so far. */
+  /** The webhook's status and attempts so far: live from Temporal, else (after its retention) from the ledger. */
   async status(id: string): Promise<WebhookState> {
     const handle = this.handle(id);
-    return this.stateOf(handle, await this.describeStatus(id, handle));
+    try {
+      return await this.stateOf(handle, await this.describeStatus(id, handle));
+    } catch (err) {
+      if (!(err instanceof WebhookNotFoundError) || !this.hasLedger()) throw err;
+      const kept = await onDatabase(() => this.ledger().state(id));
+      if (!kept) throw err;
+      return kept;
+    }
+  }
+
+  /** Webhooks newest first, a page at a time, from the ledger. Throws InvalidRequestError naming each bad filter. */
+  async list(options: ListOptions = {}): Promise<ListPage> {
+    return this.listWhere(listQueryOf(options));
+  }
+
+  /** `list` with query-string style parameters (`tag.<name>`), as the HTTP API receives them. */
+  async listWhere(query: Record<string, unknown>): Promise<ListPage> {
+    const filter = parseListFilter(query);
+    return onDatabase(() => this.ledger().list(filter));
+  }
+
+  /** Every attempt of a webhook, from the ledger (live from Temporal while the ledger has not heard of it yet). */
+  async attempts(id: string): Promise<AttemptSummary[]> {
+    const kept = await onDatabase(() => this.ledger().attempts(id));
+    if (kept) return kept;
+    return (await this.status(id)).attempts.map(({ number, trigger, startedAt, durationMs, statusCode, errorCode }) => ({
+      number,
+      trigger,
+      startedAt,
+      durationMs,
+      ...(statusCode === undefined ? {} : { statusCode }),
+      ...(errorCode === undefined ? {} : { errorCode }),
+    }));
   }
 
   /** The state of the latest run, given its Temporal status (the latest run is never continued-as-new). */
@@ -148,10 +213,26 @@ export class Hookflow {
    */
   async retry(id: string): Promise<SendResult> {
     const handle = this.handle(id);
-    const status = await this.describeStatus(id, handle);
+    let status: string;
+    try {
+      status = await this.describeStatus(id, handle);
+    } catch (err) {
+      // Temporal has forgotten it (retention): the ledger kept the request.
+      if (err instanceof WebhookNotFoundError && this.hasLedger()) return this.retryFromLedger(id, err);
+      throw err;
+    }
     const previous = await this.stateOf(handle, status);
     if (status === 'RUNNING') throw new WebhookConflictError(id, previous.status, 'retry');
-    const input = await this.originalInput(handle);
+    return this.restart(id, await this.originalInput(handle), previous);
+  }
+
+  private async retryFromLedger(id: string, notFound: WebhookNotFoundError): Promise<SendResult> {
+    const [input, previous] = await onDatabase(() => Promise.all([this.ledger().request(id), this.ledger().state(id)]));
+    if (!input || !previous) throw notFound;
+    return this.restart(id, input, previous);
+  }
+
+  private async restart(id: string, input: Omit<DeliveryInput, 'carried'>, previous: WebhookState): Promise<SendResult> {
     const attempts = previous.attempts.slice(-CARRIED_ATTEMPTS_ON_RETRY);
     try {
       await this.start({ ...input, carried: { createdAt: previous.createdAt, attempts, windowStart: attempts.length, manual: true } }, 'ALLOW_DUPLICATE');
@@ -214,7 +295,28 @@ export class Hookflow {
   }
 
   async close(): Promise<void> {
+    await this.store?.pool.end();
     if (this.ownsConnection) await this.client.connection.close();
+  }
+
+  /** Whether a PostgreSQL is configured or running for this Hookflow. */
+  private hasLedger(): boolean {
+    if (this.store || this.databaseUrl) return true;
+    try {
+      resolveDatabaseUrl(this.config);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The ledger, connected on first use (sending needs no database). */
+  private ledger(): LedgerStore {
+    if (!this.store) {
+      const pool: pg.Pool = createPool(this.databaseUrl ?? resolveDatabaseUrl(this.config), this.config.databasePoolSize);
+      this.store = new LedgerStore(pool, parseEncryptionKey(this.encryptionKey ?? resolveEncryptionKey(this.config)));
+    }
+    return this.store;
   }
 
   private handle(id: string): WorkflowHandle {
@@ -254,4 +356,17 @@ export class Hookflow {
     const { carried: _carried, ...rest } = input;
     return rest;
   }
+}
+
+function listQueryOf(options: ListOptions): Record<string, unknown> {
+  const query: Record<string, unknown> = {};
+  const time = (t: Date | string): string => (t instanceof Date ? t.toISOString() : t);
+  if (options.status !== undefined) query.status = options.status;
+  if (options.host !== undefined) query.host = options.host;
+  if (options.since !== undefined) query.since = time(options.since);
+  if (options.until !== undefined) query.until = time(options.until);
+  if (options.limit !== undefined) query.limit = String(options.limit);
+  if (options.cursor !== undefined) query.cursor = options.cursor;
+  for (const [name, value] of Object.entries(options.tags ?? {})) query[`tag.${name}`] = value;
+  return query;
 }

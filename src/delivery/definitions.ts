@@ -6,7 +6,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
 import type { HostState, Resume } from '../breaker/definitions';
-import type { ReceiverAnswer } from '../receiver/classify';
+import type { ReceiverAnswer, SendErrorCode } from '../receiver/classify';
 import type { RetryPolicy } from './policy';
 
 /** The workflow type, by name: clients refer to it without importing workflow code. */
@@ -49,6 +49,8 @@ export interface AttemptRecord {
   startedAt: string;
   durationMs: number;
   statusCode?: number;
+  /** Why no response came (timeout, network, blocked, internal); absent when the receiver answered. */
+  errorCode?: SendErrorCode;
   error?: string;
   responseHeaders?: Record<string, string>;
   responseBodySnippet?: string;

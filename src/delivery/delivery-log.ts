@@ -61,12 +61,14 @@ export class DeliveryLog {
     const nowMs = Math.max(workflowNowMs, result.startedAtMs + result.durationMs);
     const verdict = classify(outcomeOf(result));
     const attempt: AttemptRecord = {
-      number: this.attempts.length + 1,
+      // Numbers go on from the last attempt: a manual retry carries only the latest attempts.
+      number: (this.attempts[this.attempts.length - 1]?.number ?? 0) + 1,
       trigger: this.manualNext ? 'manual' : 'scheduled',
       startedAt: iso(result.startedAtMs),
       durationMs: result.durationMs,
     };
     if (result.statusCode !== undefined) attempt.statusCode = result.statusCode;
+    else attempt.errorCode = result.errorCode ?? 'internal';
     if (!verdict.delivered) {
       const what = FAILURES[verdict.failure].describe;
       attempt.error = result.errorMessage ? `${what}: ${result.errorMessage}` : what;

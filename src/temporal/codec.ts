@@ -59,3 +59,20 @@ export class AesGcmCodec implements PayloadCodec {
     });
   }
 }
+
+/**
+ * Encrypts a JSON value with the payload key (AES-256-GCM: IV, ciphertext, tag), for what
+ * Hookflow keeps outside Temporal — the ledger's copy of each request.
+ */
+export function sealJson(key: Buffer, value: unknown): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  return Buffer.concat([iv, cipher.update(JSON.stringify(value), 'utf8'), cipher.final(), cipher.getAuthTag()]);
+}
+
+export function openJson<T>(key: Buffer, sealed: Buffer): T {
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  const plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+  return JSON.parse(plain.toString('utf8')) as T;
+}

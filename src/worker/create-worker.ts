@@ -5,14 +5,20 @@
  */
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type pg from 'pg';
 import type { Agent } from 'undici';
 import { createActivities, type HookflowActivities } from '../../activities';
 import { HostGate } from '../../activities/breaker/host-gate';
+import { pruneLedger } from '../../activities/ledger/prune';
+import { LedgerWriter } from '../../activities/ledger/writer';
 import { createHttpClient } from '../../activities/net/guarded-client';
 import { hostTaskQueue } from '../breaker/definitions';
 import { breakerSettings } from '../breaker/settings';
 import type { Config } from '../config';
+import { migrate } from '../db/migrate';
+import { createPool, resolveDatabaseUrl } from '../db/pool';
 import { createAddressPolicy } from '../net/address-policy';
+import { parseEncryptionKey } from '../temporal/codec';
 import { hookflowClient, hookflowDataConverter, temporalAddressOf } from '../temporal/connect';
 
 export interface HookflowWorker {
@@ -21,6 +27,7 @@ export interface HookflowWorker {
   /** The host breaker workflows' worker. */
   hostWorker: Worker;
   gate: HostGate;
+  ledger: LedgerWriter;
   /** The worker's connection; a client on it can start webhooks eagerly on this worker. */
   connection: NativeConnection;
   /** Runs until shutdown() is called; closes the HTTP client and connections after. */
@@ -33,6 +40,8 @@ export interface CreateWorkerOptions {
   config: Config;
   encryptionKey: string;
   connection?: NativeConnection;
+  /** Hookflow's PostgreSQL; by default DATABASE_URL or the running embedded one. */
+  databaseUrl?: string;
   /** A prebuilt workflow bundle (tests, benchmarks); by default the worker bundles workflows/ itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra Worker options, e.g. `shutdownGraceTime`. */
@@ -43,8 +52,16 @@ export interface CreateWorkerOptions {
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows');
 
+/** How often a worker prunes the ledger (each worker does; a prune with nothing to do is one indexed query). */
+const PRUNE_INTERVAL_MS = 3_600_000;
+
 export async function createHookflowWorker(options: CreateWorkerOptions): Promise<HookflowWorker> {
   const { config } = options;
+  const databaseUrl = options.databaseUrl ?? resolveDatabaseUrl(config);
+  await migrate(databaseUrl);
+  const pool = createPool(databaseUrl, config.databasePoolSize);
+  const warn = (err: unknown, what: string): void => Runtime.instance().logger.warn(`${what} failed: ${(err as Error).message}`);
+  const ledger = new LedgerWriter({ pool, encryptionKey: parseEncryptionKey(options.encryptionKey), flushMs: config.ledgerFlushMs, onError: warn });
   const connection = options.connection ?? (await NativeConnection.connect({ address: temporalAddressOf(config) }));
   // Activities talk to Temporal too (host reports and queries, resume signals), over the worker's own connection.
   const client = hookflowClient(connection, config.temporalNamespace, options.encryptionKey);
@@ -54,7 +71,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     settings: breakerSettings(config),
     reportIntervalMs: config.hostReportIntervalMs,
     maxWaitMs: config.maxRetryAfterMs,
-    onError: (err, what) => Runtime.instance().logger.warn(`host gate: ${what} failed: ${(err as Error).message}`),
+    onError: (err, what) => warn(err, `host gate: ${what}`),
   });
   const http: Agent = createHttpClient({
     policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),
@@ -64,7 +81,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: (options.wrapActivities ?? ((a) => a))(createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client })),
+    activities: (options.wrapActivities ?? ((a) => a))(createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger })),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({
@@ -83,18 +100,31 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     worker,
     hostWorker,
     gate,
+    ledger,
     connection,
     shutdown,
     async run() {
       gate.start();
+      const pruning = startPruning(pool, config.ledgerRetentionDays, warn);
       try {
         // If either stops (or fails), stop the other too.
         await Promise.all([worker.run().finally(shutdown), hostWorker.run().finally(shutdown)]);
       } finally {
+        clearInterval(pruning);
         await gate.stop();
+        await ledger.stop();
+        await pool.end();
         await http.close();
         if (!options.connection) await connection.close();
       }
     },
   };
+}
+
+function startPruning(pool: pg.Pool, retentionDays: number, warn: (err: unknown, what: string) => void): NodeJS.Timeout | undefined {
+  if (retentionDays === 0) return undefined;
+  const prune = (): void => void pruneLedger(pool, new Date(Date.now() - retentionDays * 86_400_000)).catch((err: unknown) => warn(err, 'ledger pruning'));
+  const timer = setInterval(prune, PRUNE_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }

@@ -20,3 +20,13 @@ export async function runHistories(client: Client, workflowId: string): Promise<
   }
   return histories;
 }
+
+/** The local activities of `type` a run recorded (one marker each); other markers (patches, other activities) are left out. */
+export function localActivitiesIn(run: History, type: string): number {
+  return (run.events ?? []).filter((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return false;
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    return data ? Buffer.from(data).toString('utf8').includes(`"${type}"`) : false;
+  }).length;
+}

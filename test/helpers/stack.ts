@@ -1,10 +1,11 @@
 /**
  * A real Hookflow for one test file: a worker on its own task queue against the test run's
- * Temporal dev server, and a client SDK. Receivers on 127.0.0.1 are allowed unless a test says not.
+ * Temporal dev server, a PostgreSQL database of its own, and a client SDK. Receivers on 127.0.0.1
+ * are allowed unless a test says not.
  *
  * Several stacks in one file are several workers: each has its own task queue (so a test chooses
  * which worker a webhook goes to) and its own host gate, and they share the host workflows, whose
- * ids name only the host.
+ * ids name only the host. A stack started `alongside` another also shares its database and key.
  */
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
@@ -14,6 +15,8 @@ import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';
 import { createHookflowWorker } from '../../src/worker/create-worker';
+import type { LedgerWriter } from '../../activities/ledger/writer';
+import { createTestDatabase } from './database';
 
 export interface TestStack {
   hookflow: Hookflow;
@@ -22,6 +25,10 @@ export interface TestStack {
   worker: Worker;
   /** The worker's host gate (its message counter shows how many went to host workflows). */
   gate: HostGate;
+  /** The worker's ledger writer. */
+  ledger: LedgerWriter;
+  /** This stack's own database. */
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -53,9 +60,10 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const config = testConfig({ ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}), ...overrides });
+  const databaseUrl = options.alongside?.databaseUrl ?? (await createTestDatabase());
+  const config = testConfig({ databaseUrl, ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}), ...overrides });
   const encryptionKey = options.alongside?.encryptionKey ?? generateEncryptionKey();
-  const { worker, gate, run, shutdown } = await createHookflowWorker({
+  const { worker, gate, ledger, run, shutdown } = await createHookflowWorker({
     config,
     encryptionKey,
     workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
@@ -69,6 +77,8 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
     encryptionKey,
     worker,
     gate,
+    ledger,
+    databaseUrl: config.databaseUrl!,
     async stop() {
       shutdown();
       await running;

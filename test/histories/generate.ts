@@ -1,12 +1,14 @@
 /**
  * `npm run histories`: records the histories of real runs of each workflow type into
  * test/histories/<type>/, which test/replay/replay.test.ts replays on every `npm test`. Run it when
- * a workflow gains behaviour worth guarding; keep the old files (in-flight workflows still have
- * histories like them) unless the change that made them unreplayable was deliberate.
+ * a workflow gains behaviour worth guarding. It rewrites the files at the top of each folder; older
+ * histories kept in subfolders (e.g. deliver-webhook/before-ledger/, recorded before the ledger's
+ * patch) stay, because workflows already running still have histories like them.
  *
  * Two dev servers: one as in production, one that suggests continue-as-new after a few events.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -15,6 +17,7 @@ import { hostWorkflowId, resumeSignal } from '../../src/breaker/definitions';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { webhookWorkflowId } from '../../src/delivery/definitions';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
 import { freePort } from '../../src/dev/free-port';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
 import { createHookflowWorker } from '../../src/worker/create-worker';
@@ -41,9 +44,11 @@ interface Env {
   stop(): Promise<void>;
 }
 
+let postgres: RunningPostgres | undefined;
+
 async function environment(name: string, dynamicConfig: Record<string, unknown> = {}): Promise<Env> {
   const server = await startDevServer({ cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH), port: await freePort(), dynamicConfig });
-  const config: Config = { ...loadConfig({}), ...settings, temporalAddress: server.address, taskQueue: `histories-${name}` };
+  const config: Config = { ...loadConfig({}), ...settings, temporalAddress: server.address, taskQueue: `histories-${name}`, databaseUrl: postgres!.url };
   const worker = await createHookflowWorker({ config, encryptionKey: HISTORY_KEY });
   const running = worker.run();
   const hookflow = await Hookflow.connect({ config, encryptionKey: HISTORY_KEY });
@@ -81,7 +86,13 @@ const webhook = (url: string) => ({
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  for (const dir of ['deliver-webhook', 'host-circuit']) fs.rmSync(path.join(OUT, dir), { recursive: true, force: true });
+  for (const type of ['deliver-webhook', 'host-circuit']) {
+    const dir = path.join(OUT, type);
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.endsWith('.json')) fs.rmSync(path.join(dir, f));
+  }
+  const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookflow-histories-'));
+  fs.chmodSync(pgDir, 0o755);
+  postgres = await startEmbeddedPostgres({ dir: path.join(pgDir, 'postgres'), port: await freePort(), settings: { fsync: 'off' } });
   const receivers: Receiver[] = [];
   const receiver = async (script?: Parameters<typeof startReceiver>[0]) => {
     const r = await startReceiver(script);
@@ -161,6 +172,8 @@ async function main(): Promise<void> {
     await tiny.stop();
   }
   await Promise.all(receivers.map((r) => r.close()));
+  await postgres.stop();
+  fs.rmSync(pgDir, { recursive: true, force: true });
 }
 
 main().then(

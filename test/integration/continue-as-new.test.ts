@@ -8,7 +8,7 @@ import { webhookWorkflowId } from '../../src/delivery/definitions';
 import { freePort } from '../../src/dev/free-port';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
 import { receiverPool } from '../helpers/receiver';
-import { runHistories, type History } from '../helpers/runs';
+import { localActivitiesIn, runHistories, type History } from '../helpers/runs';
 import { PATIENT_RETRY, startTestStack, type TestStack } from '../helpers/stack';
 import { until } from '../helpers/wait';
 
@@ -41,7 +41,7 @@ afterAll(async () => {
 
 const signalsIn = (run: History) => (run.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
 /** Send attempts a run made (held ones included): its local activity markers. */
-const attemptsIn = (run: History) => (run.events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+const attemptsIn = (run: History) => localActivitiesIn(run, 'sendAttempt');
 
 /** Sends `n` stale resumes (ticket 0, answering no attempt of this webhook) to grow its history. */
 async function staleResumes(id: string, n: number): Promise<void> {

@@ -15,6 +15,7 @@ import { HOOKFLOW_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes
 import { createHookflowWorker } from '../../src/worker/create-worker';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { testConfig } from '../helpers/stack';
+import { createTestDatabase } from '../helpers/database';
 
 let env: TestWorkflowEnvironment;
 let hookflow: Hookflow;
@@ -37,7 +38,7 @@ beforeAll(async () => {
     ),
   });
   // The breaker stays out of the way: these tests look at one webhook's own timing and record.
-  const config = testConfig({ temporalAddress: env.address, breakerMinRequests: 1_000_000 });
+  const config = testConfig({ temporalAddress: env.address, breakerMinRequests: 1_000_000, databaseUrl: await createTestDatabase() });
   const encryptionKey = generateEncryptionKey();
   const { run, shutdown } = await createHookflowWorker({
     config,
@@ -50,7 +51,7 @@ beforeAll(async () => {
     shutdown();
     await running;
   };
-  hookflow = await Hookflow.connect({ client: hookflowClient(env.connection, 'default', encryptionKey), config });
+  hookflow = await Hookflow.connect({ client: hookflowClient(env.connection, 'default', encryptionKey), config, encryptionKey });
 }, 60_000);
 afterAll(async () => {
   await Promise.all(receivers.map((r) => r.close()));

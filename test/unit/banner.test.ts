@@ -1,7 +1,7 @@
 /** src/bin/banner.ts: what `npm start` prints, and that an operator's own API key is never echoed. */
 import { startBanner } from '../../src/bin/banner';
 
-const facts = { apiUrl: 'http://127.0.0.1:8080', apiKey: 'hf_secret_from_env_123', temporalAddress: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://localhost:8233' };
+const facts = { apiUrl: 'http://127.0.0.1:8080', apiKey: 'hf_secret_from_env_123', temporalAddress: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://localhost:8233', database: 'DATABASE_URL' };
 
 test('a key from HOOKFLOW_API_KEYS is not printed, not even in the curl example', () => {
   const text = startBanner({ ...facts, keySource: 'environment' });

@@ -18,7 +18,11 @@ export function webhookRoutes(app: FastifyInstance, hookflow: Hookflow): void {
     return reply.code(200).send({ id, status });
   });
 
+  app.get('/v1/webhooks', async (request) => hookflow.listWhere(request.query as Record<string, unknown>));
+
   app.get<{ Params: { id: string } }>('/v1/webhooks/:id', async (request) => hookflow.status(checkId(request.params.id)));
+
+  app.get<{ Params: { id: string } }>('/v1/webhooks/:id/attempts', async (request) => ({ data: await hookflow.attempts(checkId(request.params.id)) }));
 
   app.post<{ Params: { id: string } }>('/v1/webhooks/:id/cancel', async (request) => hookflow.cancel(checkId(request.params.id)));
 

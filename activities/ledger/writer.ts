@@ -1,0 +1,197 @@
+/**
+ * The worker's ledger writer: gathers the rows its delivery workflows hand over and writes them
+ * to PostgreSQL in batches, one transaction per batch, idempotently (webhook rows by id and seq,
+ * attempts by webhook and number), so a retried activity or a second worker writing the same row
+ * changes nothing.
+ *
+ * Progress rows are written when the next batch goes (every HOOKFLOW_LEDGER_FLUSH_MS); a final row
+ * is written at once and its activity waits for the commit, so a webhook's workflow only completes
+ * once its final row is stored. When PostgreSQL is down, deliveries go on: progress rows wait in
+ * memory (bounded) and final rows fail their activity, which Temporal retries until it is back.
+ */
+import type pg from 'pg';
+import { sealJson } from '../../src/temporal/codec';
+import type { LedgerAttempt, LedgerRecord, LedgerWebhook } from '../../src/ledger/rows';
+
+/** Progress rows kept while PostgreSQL is unreachable; beyond this, new ones are dropped (final rows never are). */
+const MAX_PENDING_WEBHOOKS = 50_000;
+const MAX_RETRY_DELAY_MS = 30_000;
+
+interface PendingWebhook {
+  row: LedgerWebhook;
+  request?: Buffer;
+}
+
+interface Batch {
+  webhooks: Map<string, PendingWebhook>;
+  attempts: Map<string, LedgerAttempt>;
+  waiters: { resolve(): void; reject(err: unknown): void }[];
+}
+
+export interface LedgerWriterOptions {
+  pool: pg.Pool;
+  /** The payload key: requests are stored encrypted with it. */
+  encryptionKey: Buffer;
+  flushMs: number;
+  onError(err: unknown, what: string): void;
+}
+
+export class LedgerWriter {
+  private batch = emptyBatch();
+  private flushing?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private failures = 0;
+  /** Progress rows dropped because PostgreSQL was unreachable for long; their final rows still come. */
+  dropped = 0;
+  /** Batches written. */
+  batches = 0;
+
+  constructor(private readonly options: LedgerWriterOptions) {}
+
+  /** Queues a progress record for the next batch. */
+  add(record: LedgerRecord): void {
+    if (this.batch.webhooks.size >= MAX_PENDING_WEBHOOKS && !this.batch.webhooks.has(record.webhook.id)) {
+      this.dropped += 1;
+      return;
+    }
+    merge(this.batch, record.webhook, record.attempts, record.final ? sealJson(this.options.encryptionKey, record.final.input) : undefined);
+    this.schedule(this.options.flushMs);
+  }
+
+  /** Writes a record now (with whatever else is queued) and resolves once it is committed. */
+  store(record: LedgerRecord): Promise<void> {
+    const committed = new Promise<void>((resolve, reject) => this.batch.waiters.push({ resolve, reject }));
+    merge(this.batch, record.webhook, record.attempts, record.final ? sealJson(this.options.encryptionKey, record.final.input) : undefined);
+    this.schedule(0);
+    return committed;
+  }
+
+  /** Writes what is queued; gives up after `timeoutMs` (the rows' workflows write them again). */
+  async stop(timeoutMs = 5_000): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const done = (async () => {
+      await this.flushing;
+      if (this.batch.webhooks.size + this.batch.attempts.size > 0) await this.flush();
+    })();
+    await Promise.race([done.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.flushing) return; // the running flush schedules the next one
+    if (this.timer && delayMs > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs);
+  }
+
+  private flush(): Promise<void> {
+    const batch = this.batch;
+    this.batch = emptyBatch();
+    this.flushing = write(this.options.pool, batch).then(
+      () => {
+        this.failures = 0;
+        this.batches += 1;
+        for (const w of batch.waiters) w.resolve();
+      },
+      (err: unknown) => {
+        this.failures += 1;
+        this.options.onError(err, 'ledger write');
+        for (const w of batch.waiters) w.reject(err);
+        // Progress rows go back in the queue (newer ones that came meanwhile win); final rows are
+        // written again by their activity's retry.
+        for (const { row, request } of batch.webhooks.values()) merge(this.batch, row, [], request);
+        for (const a of batch.attempts.values()) this.batch.attempts.set(attemptKey(a), a);
+      },
+    );
+    return this.flushing.finally(() => {
+      this.flushing = undefined;
+      const waiting = this.batch.waiters.length > 0;
+      if (this.batch.webhooks.size + this.batch.attempts.size === 0 && !waiting) return;
+      const backoff = this.failures === 0 ? 0 : Math.min(MAX_RETRY_DELAY_MS, 250 * 2 ** this.failures);
+      this.schedule(Math.max(backoff, waiting ? 0 : this.options.flushMs));
+    });
+  }
+}
+
+function emptyBatch(): Batch {
+  return { webhooks: new Map(), attempts: new Map(), waiters: [] };
+}
+
+const attemptKey = (a: LedgerAttempt): string => `${a.webhookId}#${a.number}`;
+
+/** Keeps the newest row of each webhook (PostgreSQL cannot update one row twice in one statement). */
+function merge(batch: Batch, row: LedgerWebhook, attempts: LedgerAttempt[], request: Buffer | undefined): void {
+  const held = batch.webhooks.get(row.id);
+  if (!held || held.row.seq <= row.seq) batch.webhooks.set(row.id, { row, request: request ?? held?.request });
+  else if (request && !held.request) held.request = request;
+  for (const a of attempts) batch.attempts.set(attemptKey(a), a);
+}
+
+async function write(pool: pg.Pool, batch: Batch): Promise<void> {
+  if (batch.webhooks.size + batch.attempts.size === 0) return;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    if (batch.webhooks.size > 0) await client.query(UPSERT_WEBHOOKS, webhookColumns([...batch.webhooks.values()]));
+    if (batch.attempts.size > 0) await client.query(INSERT_ATTEMPTS, attemptColumns([...batch.attempts.values()]));
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const UPSERT_WEBHOOKS = `
+INSERT INTO webhooks (id, seq, created_at, status, method, origin, authority, tags, attempt_count,
+                      last_status_code, next_attempt_at, completed_at, reason, request)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::jsonb[], $9::int[], $10::int[], $11::timestamptz[], $12::timestamptz[],
+                     $13::text[], $14::bytea[])
+ON CONFLICT (id) DO UPDATE SET
+  seq = EXCLUDED.seq, status = EXCLUDED.status, tags = EXCLUDED.tags,
+  attempt_count = EXCLUDED.attempt_count, last_status_code = EXCLUDED.last_status_code,
+  next_attempt_at = EXCLUDED.next_attempt_at, completed_at = EXCLUDED.completed_at,
+  reason = EXCLUDED.reason, request = COALESCE(EXCLUDED.request, webhooks.request), updated_at = now()
+WHERE webhooks.seq < EXCLUDED.seq`;
+
+const INSERT_ATTEMPTS = `
+INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code)
+SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[])
+ON CONFLICT (webhook_id, number) DO NOTHING`;
+
+function webhookColumns(rows: PendingWebhook[]): unknown[] {
+  const col = <T>(f: (p: PendingWebhook) => T): T[] => rows.map(f);
+  return [
+    col((p) => p.row.id),
+    col((p) => p.row.seq),
+    col((p) => p.row.createdAt),
+    col((p) => p.row.status),
+    col((p) => p.row.method),
+    col((p) => p.row.origin),
+    col((p) => p.row.authority),
+    col((p) => JSON.stringify(p.row.tags)),
+    col((p) => p.row.attemptCount),
+    col((p) => p.row.lastStatusCode ?? null),
+    col((p) => p.row.nextAttemptAt ?? null),
+    col((p) => p.row.completedAt ?? null),
+    col((p) => p.row.reason ?? null),
+    col((p) => p.request ?? null),
+  ];
+}
+
+function attemptColumns(rows: LedgerAttempt[]): unknown[] {
+  return [
+    rows.map((a) => a.webhookId),
+    rows.map((a) => a.number),
+    rows.map((a) => a.trigger),
+    rows.map((a) => a.startedAt),
+    rows.map((a) => a.durationMs),
+    rows.map((a) => a.statusCode ?? null),
+    rows.map((a) => a.errorCode ?? null),
+  ];
+}

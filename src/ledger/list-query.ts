@@ -1,0 +1,139 @@
+/**
+ * The ledger's list filter (`GET /v1/webhooks?status=&host=&tag.<name>=&since=&until=&limit=&cursor=`
+ * and the SDK's `list`): parsed with field-named errors, and turned into one keyset-paginated query
+ * that the indexes of migration 001 answer without scanning.
+ */
+import { InvalidRequestError, type FieldIssue } from '../errors';
+import { hostKeyOfAuthority } from '../net/host-key';
+import { WEBHOOK_STATUSES, type WebhookStatus } from '../delivery/definitions';
+
+export const LIST_LIMIT = { default: 50, max: 500 } as const;
+
+export interface ListFilter {
+  status?: WebhookStatus;
+  /** Host authority, as WebhookHost shows it. */
+  host?: string;
+  tags?: Record<string, string>;
+  /** Inclusive. */
+  since?: Date;
+  /** Exclusive. */
+  until?: Date;
+  limit: number;
+  cursor?: string;
+}
+
+export interface ListItem {
+  id: string;
+  status: WebhookStatus;
+  method: string;
+  origin: string;
+  tags: Record<string, string>;
+  attemptCount: number;
+  lastStatusCode?: number;
+  createdAt: string;
+  completedAt?: string;
+}
+
+export interface ListPage {
+  data: ListItem[];
+  /** Absent on the last page. */
+  nextCursor?: string;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const KNOWN = new Set(['status', 'host', 'since', 'until', 'limit', 'cursor']);
+
+/** Parses query-string style parameters (`tag.<name>` for tags); throws InvalidRequestError naming each bad field. */
+export function parseListFilter(query: Record<string, unknown>): ListFilter {
+  const issues: FieldIssue[] = [];
+  const filter: ListFilter = { limit: LIST_LIMIT.default };
+  const text = (field: string): string | undefined => {
+    const value = query[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') {
+      issues.push({ field, message: 'must be given once, as a string' });
+      return undefined;
+    }
+    return value;
+  };
+  for (const key of Object.keys(query)) {
+    if (!KNOWN.has(key) && !/^tag\.[A-Za-z0-9_.:-]{1,64}$/.test(key)) issues.push({ field: key, message: 'is not a known filter (status, host, tag.<name>, since, until, limit, cursor)' });
+  }
+  const status = text('status');
+  if (status !== undefined) {
+    if ((WEBHOOK_STATUSES as readonly string[]).includes(status)) filter.status = status as WebhookStatus;
+    else issues.push({ field: 'status', message: `must be one of ${WEBHOOK_STATUSES.join(', ')}` });
+  }
+  const host = text('host');
+  if (host !== undefined) {
+    try {
+      filter.host = hostKeyOfAuthority(host);
+    } catch {
+      issues.push({ field: 'host', message: 'must be a host[:port] authority' });
+    }
+  }
+  for (const [field, key] of [['since', 'since'], ['until', 'until']] as const) {
+    const value = text(field);
+    if (value === undefined) continue;
+    const at = new Date(value);
+    if (!RFC3339.test(value) || Number.isNaN(at.getTime())) issues.push({ field, message: 'must be an RFC 3339 time, e.g. 2026-11-28T12:00:00Z' });
+    else filter[key] = at;
+  }
+  const limit = text('limit');
+  if (limit !== undefined) {
+    const n = Number(limit);
+    if (!/^\d+$/.test(limit) || n < 1 || n > LIST_LIMIT.max) issues.push({ field: 'limit', message: `must be an integer from 1 to ${LIST_LIMIT.max}` });
+    else filter.limit = n;
+  }
+  const cursor = text('cursor');
+  if (cursor !== undefined) {
+    if (decodeCursor(cursor)) filter.cursor = cursor;
+    else issues.push({ field: 'cursor', message: 'is not a cursor this API gave out' });
+  }
+  const tags = Object.entries(query).filter(([k]) => k.startsWith('tag.'));
+  for (const [key] of tags) {
+    const value = text(key);
+    if (value !== undefined) (filter.tags ??= {})[key.slice(4)] = value;
+  }
+  if (issues.length > 0) throw new InvalidRequestError(issues);
+  return filter;
+}
+
+interface Cursor {
+  createdAt: string;
+  id: string;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
+}
+
+export function decodeCursor(raw: string): Cursor | undefined {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) return undefined;
+    return { createdAt, id };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The SQL and parameters of one page (one row more than the limit, to know whether another page follows). */
+export function listQuery(filter: ListFilter): { text: string; values: unknown[] } {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const param = (v: unknown): string => `$${values.push(v)}`;
+  if (filter.status) where.push(`status = ${param(filter.status)}`);
+  if (filter.host) where.push(`authority = ${param(filter.host)}`);
+  if (filter.tags) where.push(`tags @> ${param(JSON.stringify(filter.tags))}::jsonb`);
+  if (filter.since) where.push(`created_at >= ${param(filter.since)}`);
+  if (filter.until) where.push(`created_at < ${param(filter.until)}`);
+  const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+  if (cursor) where.push(`(created_at, id) < (${param(cursor.createdAt)}::timestamptz, ${param(cursor.id)})`);
+  return {
+    text: `SELECT id, status, method, origin, tags, attempt_count, last_status_code, created_at, completed_at
+           FROM webhooks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+           ORDER BY created_at DESC, id DESC LIMIT ${param(filter.limit + 1)}`,
+    values,
+  };
+}

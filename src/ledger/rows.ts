@@ -1,0 +1,90 @@
+/**
+ * The ledger's rows: one per webhook and one per attempt, as the delivery workflow hands them to
+ * the worker. Pure and deterministic, so the workflow builds them itself.
+ */
+import type { AttemptRecord, DeliveryInput, SendAttemptInput, WebhookState, WebhookStatus } from '../delivery/definitions';
+import type { SendErrorCode } from '../receiver/classify';
+
+export interface LedgerWebhook {
+  id: string;
+  /**
+   * Orders one webhook's writes: workflow time in ms × 1000 plus a per-run counter. A write with a
+   * lower seq than the stored row is dropped, so a late batch never undoes a newer state.
+   */
+  seq: number;
+  createdAt: string;
+  status: WebhookStatus;
+  method: string;
+  /** `scheme://host[:port]`: where the webhook goes, without path or query (which may hold secrets). */
+  origin: string;
+  authority: string;
+  tags: Record<string, string>;
+  attemptCount: number;
+  lastStatusCode?: number;
+  nextAttemptAt?: string;
+  completedAt?: string;
+  reason?: string;
+}
+
+export interface LedgerAttempt {
+  webhookId: string;
+  number: number;
+  trigger: 'scheduled' | 'manual';
+  startedAt: string;
+  durationMs: number;
+  statusCode?: number;
+  errorCode?: SendErrorCode;
+}
+
+/** The webhook row for `state`, the delivery workflow's current state. */
+export function webhookRow(input: DeliveryInput, state: WebhookState, seq: number): LedgerWebhook {
+  const last = state.attempts[state.attempts.length - 1];
+  const row: LedgerWebhook = {
+    id: input.id,
+    seq,
+    createdAt: state.createdAt,
+    status: state.status,
+    method: input.request.method,
+    origin: new URL(input.request.url).origin,
+    authority: input.authority,
+    tags: input.tags,
+    attemptCount: last?.number ?? 0,
+  };
+  const code = [...state.attempts].reverse().find((a) => a.statusCode !== undefined)?.statusCode;
+  if (code !== undefined) row.lastStatusCode = code;
+  if (state.nextAttemptAt) row.nextAttemptAt = state.nextAttemptAt;
+  if (state.completedAt) row.completedAt = state.completedAt;
+  if (state.reason) row.reason = state.reason;
+  return row;
+}
+
+export function attemptRow(webhookId: string, attempt: AttemptRecord): LedgerAttempt {
+  const row: LedgerAttempt = {
+    webhookId,
+    number: attempt.number,
+    trigger: attempt.trigger,
+    startedAt: attempt.startedAt,
+    durationMs: attempt.durationMs,
+  };
+  if (attempt.statusCode !== undefined) row.statusCode = attempt.statusCode;
+  if (attempt.errorCode !== undefined) row.errorCode = attempt.errorCode;
+  return row;
+}
+
+/** What the delivery workflow asks its worker to store. */
+export interface LedgerRecord {
+  webhook: LedgerWebhook;
+  attempts: LedgerAttempt[];
+  /**
+   * The webhook's final record: stored before the workflow completes (the activity waits for the
+   * write), with the whole request, so the ledger always converges to what Temporal holds.
+   */
+  final?: { input: DeliveryInput };
+}
+
+/** A send attempt's input; the first attempt of a run also carries the webhook's row, which the worker lists as the attempt goes. */
+export type LedgeredAttemptInput = SendAttemptInput & { ledger?: LedgerWebhook };
+
+export interface LedgerActivities {
+  recordWebhook(record: LedgerRecord): Promise<void>;
+}
