@@ -25,7 +25,7 @@ export interface ApiOptions {
   uiOriginsFromLoopbackOnly?: boolean;
   maxBodyBytes: number;
   logLevel?: string;
-  /** What /healthz checks. @default Temporal, through the SDK's client */
+  /** What /healthz checks. @default Temporal, and PostgreSQL when the SDK has one */
   dependencies?: DependencyCheck[];
 }
 
@@ -53,7 +53,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
   });
 
-  healthRoute(app, options.dependencies ?? [{ name: 'temporal', check: () => options.hookflow.client.workflowService.getSystemInfo({}) }]);
+  healthRoute(app, options.dependencies ?? options.hookflow.healthChecks());
   webhookRoutes(app, options.hookflow);
   hostRoutes(app, options.hookflow);
   codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });

@@ -299,6 +299,13 @@ export class Hookflow {
     if (this.ownsConnection) await this.client.connection.close();
   }
 
+  /** What `/healthz` checks: Temporal, and PostgreSQL when this Hookflow has one. */
+  healthChecks(): { name: string; check(): Promise<unknown> }[] {
+    const checks: { name: string; check(): Promise<unknown> }[] = [{ name: 'temporal', check: () => this.client.workflowService.getSystemInfo({}) }];
+    if (this.hasLedger()) checks.push({ name: 'postgres', check: () => this.ledger().pool.query('SELECT 1') });
+    return checks;
+  }
+
   /** Whether a PostgreSQL is configured or running for this Hookflow. */
   private hasLedger(): boolean {
     if (this.store || this.databaseUrl) return true;

@@ -105,7 +105,7 @@ describe('health and authentication', () => {
   test('/healthz answers 200 without a key', async () => {
     const res = await call('GET', '/healthz', { key: null });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', dependencies: { temporal: 'ok' } });
+    expect(res.body).toEqual({ status: 'ok', dependencies: { temporal: 'ok', postgres: 'ok' } });
   });
 
   const routes: ['GET' | 'POST', string][] = [

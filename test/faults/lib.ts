@@ -8,10 +8,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
+import pg from 'pg';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
+import { migrate } from '../../src/db/migrate';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
 import { projectRoot } from '../../src/paths';
 import { webhookWorkflowId, type WebhookState } from '../../src/delivery/definitions';
@@ -143,6 +147,48 @@ export interface Child {
 
 const live = new Set<Child>();
 
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: one throwaway embedded cluster for the whole suite, a database per stack
+
+let postgres: Promise<RunningPostgres> | undefined;
+
+function suitePostgres(): Promise<RunningPostgres> {
+  postgres ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookflow-faults-pg-'));
+    fs.chmodSync(dir, 0o755);
+    const running = await startEmbeddedPostgres({
+      dir: path.join(dir, 'postgres'),
+      port: await freePort(),
+      logFile: path.join(dir, 'postgres.log'),
+      settings: { fsync: 'off', synchronous_commit: 'off', max_connections: '200' },
+    });
+    // Immediate shutdown (SIGQUIT) when the suite exits, however it exits: it is throwaway.
+    process.on('exit', () => running.process.kill('SIGQUIT'));
+    return running;
+  })();
+  return postgres;
+}
+
+/** Stops the suite's PostgreSQL, if it was started. */
+export async function stopSuitePostgres(): Promise<void> {
+  if (postgres) await (await postgres).stop();
+}
+
+/** A fresh, migrated database on the suite's cluster; its URL. */
+async function createDatabase(name: string): Promise<string> {
+  const running = await suitePostgres();
+  const admin = new pg.Client({ connectionString: running.adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = running.adminUrl.replace(/\/postgres$/, `/${name}`);
+  await migrate(url);
+  return url;
+}
+
 function killEverything(): void {
   for (const child of live) {
     try {
@@ -242,6 +288,8 @@ export class Stack {
   readonly apiKey = `hf_faults_${randomBytes(12).toString('hex')}`;
   temporalPort = 0;
   apiPort = 0;
+  /** This stack's own database on the suite's PostgreSQL; set by startTemporal(). */
+  databaseUrl = '';
   temporal?: Child;
   private server?: DevServer;
   private readonly extraEnv: Record<string, string>;
@@ -264,6 +312,7 @@ export class Stack {
   /** Starts (or starts again, on the same port and SQLite file) the Temporal dev server. */
   async startTemporal(): Promise<Child> {
     if (this.temporalPort === 0) this.temporalPort = await freePort();
+    if (!this.databaseUrl) this.databaseUrl = await createDatabase(`faults_${randomBytes(6).toString('hex')}`);
     const n = ++this.temporals;
     const logFile = path.join(this.dir, `temporal-${n}.log`);
     this.server = await startDevServer({
@@ -288,6 +337,7 @@ export class Stack {
       ...env,
       TEMPORAL_ADDRESS: this.temporalAddress,
       TEMPORAL_NAMESPACE: 'default',
+      DATABASE_URL: this.databaseUrl,
       HOOKFLOW_ENCRYPTION_KEY: this.encryptionKey,
       HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
       HOOKFLOW_TASK_QUEUE: this.taskQueue,
@@ -336,7 +386,14 @@ export class Stack {
   }
 
   config(): Config {
-    return { ...loadConfig({}), temporalAddress: this.temporalAddress, taskQueue: this.taskQueue, allowPrivateNetworks: true, logLevel: 'warn' };
+    return {
+      ...loadConfig({}),
+      temporalAddress: this.temporalAddress,
+      taskQueue: this.taskQueue,
+      databaseUrl: this.databaseUrl,
+      allowPrivateNetworks: true,
+      logLevel: 'warn',
+    };
   }
 
   /** An in-process client SDK on this stack's task queue. */
@@ -409,6 +466,39 @@ export async function waitForFinalStates(hookflow: Hookflow, ids: readonly strin
     { intervalMs: 1_000, describe: () => `${states.size} of ${ids.length} ended` },
   );
   return states;
+}
+
+/**
+ * Waits until the ledger (the stack's PostgreSQL) holds, for every webhook in `states`, the same
+ * status and the same attempt numbers as Temporal; the mismatches left at the deadline, in words.
+ */
+export async function ledgerMismatches(stack: Stack, states: Map<string, WebhookState>, timeoutMs: number): Promise<string[]> {
+  const client = new pg.Client({ connectionString: stack.databaseUrl });
+  await client.connect();
+  try {
+    let mismatches: string[] = [];
+    const deadline = Date.now() + timeoutMs;
+    do {
+      const { rows } = await client.query<{ id: string; status: string; numbers: number[] | null }>(
+        `SELECT w.id, w.status, array_agg(a.number ORDER BY a.number) FILTER (WHERE a.number IS NOT NULL) AS numbers
+           FROM webhooks w LEFT JOIN attempts a ON a.webhook_id = w.id WHERE w.id = ANY($1) GROUP BY w.id, w.status`,
+        [[...states.keys()]],
+      );
+      const ledger = new Map(rows.map((r) => [r.id, r]));
+      mismatches = [...states].flatMap(([id, state]) => {
+        const row = ledger.get(id);
+        const want = state.attempts.map((a) => a.number).join(',');
+        if (!row) return [`${id}: missing`];
+        const got = (row.numbers ?? []).join(',');
+        return row.status === state.status && got === want ? [] : [`${id}: ledger ${row.status} [${got}], Temporal ${state.status} [${want}]`];
+      });
+      if (mismatches.length === 0) break;
+      await sleep(500);
+    } while (Date.now() < deadline);
+    return mismatches;
+  } finally {
+    await client.end();
+  }
 }
 
 /** Counts of `values`, e.g. statuses: "delivered=998 failed=2". */

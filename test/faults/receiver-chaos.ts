@@ -4,7 +4,7 @@
  * 404; the first 40 requests all get the 100 MB body, at once. Expected: each webhook ends as the
  * rules say given exactly the answers it got (delivered at its first 2xx, failed at a 404, failed
  * when its attempts run out), each recorded attempt matches the answer the receiver gave, no
- * attempt outlasts its timeout by more than 1.5 s, and the worker's RSS stays under 450 MB.
+ * attempt outlasts its timeout by more than 1.5 s, and the worker's RSS stays under 500 MB.
  */
 import { startReceiver, type Arrival, type Reply } from '../helpers/receiver';
 import type { AttemptRecord, WebhookState } from '../../src/delivery/definitions';
@@ -19,7 +19,9 @@ const TIMEOUT_SLACK_MS = 1_500;
  * a plain 200, peaks at about 310 MB (cached workflows). One 100 MB body read whole would add
  * 100 MB; the burst of 40 at once, 4 GB.
  */
-const RSS_BOUND_MB = 450;
+// 355–413 MB measured before the ledger; its pg pool and writer add about 30 MB at rest and 60 at
+// the peak (464–467 MB measured with it).
+const RSS_BOUND_MB = 500;
 const SEED = Number(process.env.FAULTS_SEED ?? 20_260_401);
 const HUGE = 100 * 1024 * 1024;
 /** The first requests all get a 100 MB body, at once: a worker that read them whole would need gigabytes. */

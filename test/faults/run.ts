@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { apiKill } from './api-kill';
-import { withTimeout, type Scenario, type ScenarioResult } from './lib';
+import { stopSuitePostgres, withTimeout, type Scenario, type ScenarioResult } from './lib';
 import { pauseHold } from './pause-hold';
 import { receiverChaos } from './receiver-chaos';
 import { serverKill, serverTerm } from './server-restart';
@@ -80,6 +80,7 @@ async function main(): Promise<number> {
     }
   }
 
+  await stopSuitePostgres();
   out(`\ntotal wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
   out(`${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;

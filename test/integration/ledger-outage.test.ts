@@ -7,6 +7,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
 import { migrate } from '../../src/db/migrate';
+import { buildApi } from '../../src/api/server';
+import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
 import { freePort } from '../../src/dev/free-port';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -44,7 +46,20 @@ async function ledgerStatuses(ids: string[]): Promise<Map<string, string>> {
 }
 
 test('deliveries go on while PostgreSQL is down, and the ledger catches up when it returns', async () => {
+  const api = buildApi({
+    hookflow: stack.hookflow,
+    apiKeys: ['k'],
+    codec: new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)),
+    uiOrigins: [],
+    maxBodyBytes: stack.config.maxBodyBytes,
+    logLevel: 'silent',
+  });
+  const health = async () => (await api.inject({ method: 'GET', url: '/healthz' })).json() as { status: string; dependencies: Record<string, string> };
+  expect(await health()).toEqual({ status: 'ok', dependencies: { temporal: 'ok', postgres: 'ok' } });
   await postgres.stop();
+  expect(await health()).toEqual({ status: 'unavailable', dependencies: { temporal: 'ok', postgres: 'unreachable' } });
+  const listed = await api.inject({ method: 'GET', url: '/v1/webhooks', headers: { authorization: 'Bearer k' } });
+  expect([listed.statusCode, listed.json().dependency]).toEqual([503, 'postgres']);
 
   const ids: string[] = [];
   for (let i = 0; i < 10; i++) ids.push((await stack.hookflow.send({ url: receiver.url, body: { i } })).id);
@@ -61,4 +76,6 @@ test('deliveries go on while PostgreSQL is down, and the ledger catches up when 
   // The workflows completed once their final rows were in.
   for (const id of ids) expect((await stack.hookflow.result(id)).attempts).toHaveLength(1);
   expect(receiver.arrivals).toHaveLength(10);
+  expect((await health()).status).toBe('ok');
+  await api.close();
 }, 90_000);
