@@ -135,6 +135,12 @@ export const SETTINGS = {
     doc: 'How long a worker gathers ledger rows before writing them in one batch (a finished webhook waits at most this long for its row to be stored).',
     parse: int(1, 10_000),
   },
+  recoveryRate: {
+    env: 'HOOKFLOW_RECOVERY_RATE',
+    default: '50',
+    doc: 'Webhooks a recovery job (`POST /v1/webhooks/recover`) sends again per second, at most; the breaker and host limits still apply to each.',
+    parse: int(1, 10_000),
+  },
   metricsPort: {
     env: 'HOOKFLOW_METRICS_PORT',
     default: '9464',

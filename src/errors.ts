@@ -72,6 +72,13 @@ export class InvalidHostError extends InvalidRequestError {
   }
 }
 
+/** Thrown when no job has the id asked for. */
+export class JobNotFoundError extends HookflowError {
+  constructor(readonly jobId: string) {
+    super('not_found', `job ${jobId} not found`);
+  }
+}
+
 /**
  * Thrown when a service Hookflow depends on cannot be reached: `temporal` (its server, or a worker
  * that must answer a query), and any dependency added later (e.g. `postgres`). The API answers 503

@@ -39,10 +39,13 @@ import {
   type DeliveryInput,
   type WebhookState,
 } from '../delivery/definitions';
-import { InvalidRequestError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import { InvalidRequestError, JobNotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
 import { parseListFilter, type ListPage } from '../ledger/list-query';
 import { LedgerStore, type AttemptSummary } from '../ledger/store';
 import { hostKeyOfAuthority } from '../net/host-key';
+import { RECOVER_WEBHOOKS_WORKFLOW, recoveryWorkflowId, type JobView, type RecoverWebhooksWorkflow } from '../recovery/definitions';
+import { parseRecoverFilter, type RecoverFilterInput } from '../recovery/filter';
+import { createRecoveryJob, jobView } from '../recovery/store';
 import { parseEncryptionKey } from '../temporal/codec';
 import { hookflowClient, temporalAddressOf } from '../temporal/connect';
 import { temporalUnavailable } from '../temporal/unavailable';
@@ -181,6 +184,34 @@ export class Hookflow {
       ...(statusCode === undefined ? {} : { statusCode }),
       ...(errorCode === undefined ? {} : { errorCode }),
     }));
+  }
+
+  /**
+   * Sends every failed webhook that matches `filter` again, as the same messages, paced
+   * (HOOKFLOW_RECOVERY_RATE), as a durable job. The matches are fixed now. While a job with the
+   * same filter runs, that job is answered (`created: false`) and nothing is sent twice.
+   */
+  async recover(filter: RecoverFilterInput): Promise<{ job: JobView; created: boolean }> {
+    const parsed = parseRecoverFilter(filter);
+    const pool = this.ledger().pool;
+    return onDatabase(() =>
+      createRecoveryJob(pool, parsed, async (jobId) => {
+        await this.temporal(() =>
+          this.client.workflow.start<RecoverWebhooksWorkflow>(RECOVER_WEBHOOKS_WORKFLOW, {
+            workflowId: recoveryWorkflowId(jobId),
+            taskQueue: this.config.taskQueue,
+            args: [{ jobId, ratePerSecond: this.config.recoveryRate }],
+          }),
+        );
+      }),
+    );
+  }
+
+  /** A job's progress; throws JobNotFoundError. */
+  async job(id: string): Promise<JobView> {
+    const view = await onDatabase(() => jobView(this.ledger().pool, id));
+    if (!view) throw new JobNotFoundError(id);
+    return view;
   }
 
   /** The state of the latest run, given its Temporal status (the latest run is never continued-as-new). */

@@ -118,16 +118,25 @@ export function decodeCursor(raw: string): Cursor | undefined {
   }
 }
 
+/** The webhook columns a filter constrains (status, host, tags, created range); the same for listing and recovering. */
+export type WebhookMatch = Pick<ListFilter, 'status' | 'host' | 'tags'> & { since?: Date | string; until?: Date | string };
+
+/** SQL conditions on `webhooks` for `match`, with `param` adding each value. */
+export function matchWebhooks(match: WebhookMatch, param: (v: unknown) => string): string[] {
+  const where: string[] = [];
+  if (match.status) where.push(`status = ${param(match.status)}`);
+  if (match.host) where.push(`authority = ${param(match.host)}`);
+  if (match.tags) where.push(`tags @> ${param(JSON.stringify(match.tags))}::jsonb`);
+  if (match.since) where.push(`created_at >= ${param(match.since)}`);
+  if (match.until) where.push(`created_at < ${param(match.until)}`);
+  return where;
+}
+
 /** The SQL and parameters of one page (one row more than the limit, to know whether another page follows). */
 export function listQuery(filter: ListFilter): { text: string; values: unknown[] } {
-  const where: string[] = [];
   const values: unknown[] = [];
   const param = (v: unknown): string => `$${values.push(v)}`;
-  if (filter.status) where.push(`status = ${param(filter.status)}`);
-  if (filter.host) where.push(`authority = ${param(filter.host)}`);
-  if (filter.tags) where.push(`tags @> ${param(JSON.stringify(filter.tags))}::jsonb`);
-  if (filter.since) where.push(`created_at >= ${param(filter.since)}`);
-  if (filter.until) where.push(`created_at < ${param(filter.until)}`);
+  const where = matchWebhooks(filter, param);
   const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
   if (cursor) where.push(`(created_at, id) < (${param(cursor.createdAt)}::timestamptz, ${param(cursor.id)})`);
   return {

@@ -188,7 +188,8 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
   return path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined), input);
 }
 
-function toFieldIssues(error: z.ZodError, input: unknown): FieldIssue[] {
+/** zod's issues as field-named ones: `retry.maxAttempts: must be …`, `x: is not a known field`, `url: is required`. */
+export function toFieldIssues(error: z.ZodError, input: unknown, root = '(webhook)'): FieldIssue[] {
   return error.issues.flatMap((issue): FieldIssue[] => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
@@ -197,7 +198,7 @@ function toFieldIssues(error: z.ZodError, input: unknown): FieldIssue[] {
     if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
       return [{ field: path, message: 'is required' }];
     }
-    return [{ field: path || '(webhook)', message: issue.message }];
+    return [{ field: path || root, message: issue.message }];
   });
 }
 

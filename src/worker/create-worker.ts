@@ -8,12 +8,14 @@ import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptio
 import type pg from 'pg';
 import type { Agent } from 'undici';
 import { createActivities, type HookflowActivities } from '../../activities';
+import { createRecoveryActivities } from '../../activities/recovery';
 import { HostGate } from '../../activities/breaker/host-gate';
 import { pruneLedger } from '../../activities/ledger/prune';
 import { LedgerWriter } from '../../activities/ledger/writer';
 import { createHttpClient } from '../../activities/net/guarded-client';
 import { hostTaskQueue } from '../breaker/definitions';
 import { breakerSettings } from '../breaker/settings';
+import { Hookflow } from '../client/hookflow';
 import type { Config } from '../config';
 import { migrate } from '../db/migrate';
 import { createPool, resolveDatabaseUrl } from '../db/pool';
@@ -76,12 +78,15 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   const http: Agent = createHttpClient({
     policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),
   });
+  // Recovery jobs retry webhooks as the SDK does, on this worker's connection and database.
+  const hookflow = await Hookflow.connect({ config, client, encryptionKey: options.encryptionKey, databaseUrl });
+  const recovery = createRecoveryActivities({ pool, hookflow });
   const workflowBundle = options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger }));
   const common = {
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: (options.wrapActivities ?? ((a) => a))(createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger })),
+    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger }), ...recovery }),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({
@@ -113,6 +118,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
         clearInterval(pruning);
         await gate.stop();
         await ledger.stop();
+        await hookflow.close();
         await pool.end();
         await http.close();
         if (!options.connection) await connection.close();

@@ -17,6 +17,7 @@ import { hostWorkflowId, resumeSignal } from '../../src/breaker/definitions';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { webhookWorkflowId } from '../../src/delivery/definitions';
+import { recoveryWorkflowId } from '../../src/recovery/definitions';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
 import { freePort } from '../../src/dev/free-port';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
@@ -86,7 +87,7 @@ const webhook = (url: string) => ({
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  for (const type of ['deliver-webhook', 'host-circuit']) {
+  for (const type of ['deliver-webhook', 'host-circuit', 'recover-webhooks']) {
     const dir = path.join(OUT, type);
     for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.endsWith('.json')) fs.rmSync(path.join(dir, f));
   }
@@ -130,6 +131,15 @@ async function main(): Promise<void> {
     await failing.waitFor(1);
     await hookflow.cancel(cancelled.id);
     await save(client, 'deliver-webhook', 'cancelled', wid(cancelled.id));
+
+    let accepting = false;
+    const rejecting = await receiver(() => ({ status: accepting ? 200 : 422 }));
+    const rejected = await Promise.all(Array.from({ length: 3 }, () => hookflow.send(webhook(rejecting.url))));
+    for (const { id } of rejected) await hookflow.result(id);
+    accepting = true;
+    const { job } = await hookflow.recover({ status: 'failed', host: rejecting.authority });
+    await until('the recovery job to complete', async () => ((await hookflow.job(job.id)).status === 'completed' ? true : undefined));
+    await save(client, 'recover-webhooks', 'completed', recoveryWorkflowId(job.id));
 
     let healthy = false;
     let probes = 0;

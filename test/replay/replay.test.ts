@@ -16,7 +16,7 @@ type History = temporal.api.history.v1.History;
 const DIR = path.resolve(__dirname, '../histories');
 // Each folder's own files are today's scenarios; its subfolders keep histories of older workflow
 // code (e.g. before-ledger/), which running workflows may still have.
-const files = ['deliver-webhook', 'host-circuit'].flatMap((type) =>
+const files = ['deliver-webhook', 'host-circuit', 'recover-webhooks'].flatMap((type) =>
   (fs.readdirSync(path.join(DIR, type), { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).map((f) => `${type}/${f}`),
 );
 const load = (file: string): History => temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
@@ -47,6 +47,7 @@ test('the histories cover each workflow’s scenarios', () => {
     'host-circuit/continued-as-new',
     'host-circuit/opened-probed-closed',
     'host-circuit/paused-by-an-operator',
+    'recover-webhooks/completed',
   ]);
 });
 

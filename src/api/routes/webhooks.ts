@@ -18,6 +18,14 @@ export function webhookRoutes(app: FastifyInstance, hookflow: Hookflow): void {
     return reply.code(200).send({ id, status });
   });
 
+  app.post('/v1/webhooks/recover', async (request, reply) => {
+    const { job, created } = await hookflow.recover(request.body as never);
+    // 202 for a new job; 200 with the running job when the same filter already has one.
+    return reply.code(created ? 202 : 200).send({ jobId: job.id, ...job });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => hookflow.job(request.params.id));
+
   app.get('/v1/webhooks', async (request) => hookflow.listWhere(request.query as Record<string, unknown>));
 
   app.get<{ Params: { id: string } }>('/v1/webhooks/:id', async (request) => hookflow.status(checkId(request.params.id)));
