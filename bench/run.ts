@@ -14,6 +14,8 @@ import { hookflowApiSystem, hookflowSystem, naiveSystem, rawSystem, type System 
 import { benchWorkDir, startBenchTemporal, type BenchTemporal } from './lib/temporal';
 import { bullmqSystem } from './bullmq/system';
 import { renderResults, writeResults } from './lib/report';
+import { benchDatabase, stopBenchPostgres } from './lib/postgres';
+import { ledgerList } from './scenarios/ledger-list';
 import { downHost } from './scenarios/down-host';
 import { retryHeavy } from './scenarios/retry-heavy';
 import { slowReceiver } from './scenarios/slow-receiver';
@@ -26,8 +28,8 @@ const DESIGN = ['hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'sl
 const wanted = (name: string): boolean => (only ? only.includes(name) : !(quick && DESIGN.includes(name)));
 
 const SIZES = quick
-  ? { count: 600, latency: 300, retryHeavy: 300, downHost: 600, slow: 6 }
-  : { count: 5_000, latency: 2_000, retryHeavy: 2_000, downHost: 10_000, slow: 20 };
+  ? { count: 600, latency: 300, retryHeavy: 300, downHost: 600, slow: 6, ledgerRows: 100_000 }
+  : { count: 5_000, latency: 2_000, retryHeavy: 2_000, downHost: 10_000, slow: 20, ledgerRows: 1_000_000 };
 const countArg = args.find((a) => a.startsWith('--count='));
 if (countArg) {
   const n = Number(countArg.slice('--count='.length));
@@ -85,6 +87,13 @@ async function main(): Promise<void> {
     log('hookflow: client SDK send, delivery workflow, local send activity, breaker reporting on');
     scenarios.hookflow = await onFreshTemporal((t) => hookflowSystem(t, logs), measured);
   }
+  if (wanted('hookflow-no-ledger')) {
+    log('hookflow-no-ledger: the same with HOOKFLOW_LEDGER_WRITES=false (what writing the ledger costs)');
+    scenarios['hookflow-no-ledger'] = await onFreshTemporal(
+      (t) => hookflowSystem(t, logs, { name: 'hookflow-no-ledger', env: { HOOKFLOW_LEDGER_WRITES: 'false' } }),
+      measured,
+    );
+  }
   if (wanted('hookflow-regular')) {
     log('hookflow-regular: the same with HOOKFLOW_SEND_ACTIVITY=regular');
     scenarios['hookflow-regular'] = await onFreshTemporal(
@@ -125,6 +134,10 @@ async function main(): Promise<void> {
       );
     scenarios['slow-receiver'] = { local: await run('local'), regular: await run('regular') };
   }
+  if (wanted('ledger-list')) {
+    log(`ledger-list: GET /v1/webhooks filters over ${SIZES.ledgerRows} ledger rows`);
+    scenarios['ledger-list'] = await ledgerList(await benchDatabase(path.join(logs, 'pg'), 'ledger-list'), SIZES.ledgerRows, log);
+  }
   if (wanted('down-host')) {
     log(`down-host: ${SIZES.downHost} webhooks to a host that is down, then recovers`);
     const env = {
@@ -158,6 +171,7 @@ async function main(): Promise<void> {
     ratios: {
       hookflowOverNaive: ratio(scenarios.hookflow as Figures, scenarios.naive as Figures),
       hookflowOverRaw: ratio(scenarios.hookflow as Figures, scenarios.raw as Figures),
+      ledgerOverNoLedger: ratio(scenarios.hookflow as Figures, scenarios['hookflow-no-ledger'] as Figures),
     },
     notes,
     wallSeconds: round((Date.now() - started) / 1000),
@@ -170,6 +184,7 @@ async function main(): Promise<void> {
   // Only a full run of every scenario replaces the figures the README keeps.
   if (!quick && !only && !countArg) writeResults(path.join(out, '..', 'README.md'), report);
   log(`wrote bench/results/latest.json (${result.wallSeconds} s); logs in ${logs}`);
+  await stopBenchPostgres();
 }
 
 main().catch((err) => {

@@ -135,6 +135,12 @@ export const SETTINGS = {
     doc: 'How long a worker gathers ledger rows before writing them in one batch (a finished webhook waits at most this long for its row to be stored).',
     parse: int(1, 10_000),
   },
+  ledgerWrites: {
+    env: 'HOOKFLOW_LEDGER_WRITES',
+    default: 'true',
+    doc: '`false`: the worker writes no ledger rows, so lists, attempts after retention and recovery see nothing new. Only for measuring what the ledger costs (bench/README.md).',
+    parse: bool,
+  },
   recoveryRate: {
     env: 'HOOKFLOW_RECOVERY_RATE',
     default: '50',

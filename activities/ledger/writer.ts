@@ -34,6 +34,8 @@ export interface LedgerWriterOptions {
   encryptionKey: Buffer;
   flushMs: number;
   onError(err: unknown, what: string): void;
+  /** False (HOOKFLOW_LEDGER_WRITES=false): rows are dropped unwritten, to measure what writing them costs. @default true */
+  enabled?: boolean;
 }
 
 export class LedgerWriter {
@@ -50,6 +52,7 @@ export class LedgerWriter {
 
   /** Queues a progress record for the next batch. */
   add(record: LedgerRecord): void {
+    if (this.options.enabled === false) return;
     if (this.batch.webhooks.size >= MAX_PENDING_WEBHOOKS && !this.batch.webhooks.has(record.webhook.id)) {
       this.dropped += 1;
       return;
@@ -60,6 +63,7 @@ export class LedgerWriter {
 
   /** Writes a record now (with whatever else is queued) and resolves once it is committed. */
   store(record: LedgerRecord): Promise<void> {
+    if (this.options.enabled === false) return Promise.resolve();
     const committed = new Promise<void>((resolve, reject) => this.batch.waiters.push({ resolve, reject }));
     merge(this.batch, record.webhook, record.attempts, record.final ? sealJson(this.options.encryptionKey, record.final.input) : undefined);
     this.schedule(0);

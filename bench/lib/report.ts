@@ -16,7 +16,7 @@ export function renderResults(result: {
 }): string {
   const s = result.scenarios as Record<string, Row>;
   const m = result.machine;
-  const main = ['raw', 'naive', 'hookflow', 'hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'bullmq'].filter((n) => s[n]);
+  const main = ['raw', 'naive', 'hookflow', 'hookflow-no-ledger', 'hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'bullmq'].filter((n) => s[n]);
   const parts = [
     `Measured ${result.date.slice(0, 10)} on ${m.cpus} cores (${m.cpuModel}), ${m.memoryGb} GB, Node ${m.node}, ${m.temporalCli}; ` +
       `${result.sizes.count} deliveries per throughput run.`,
@@ -31,6 +31,7 @@ export function renderResults(result: {
     ),
     '',
     `hookflow / naive: **${result.ratios.hookflowOverNaive ?? '–'}×** deliveries per second; hookflow / raw: ${result.ratios.hookflowOverRaw ?? '–'}×.`,
+    `hookflow with the ledger / without (HOOKFLOW_LEDGER_WRITES=false): **${result.ratios.ledgerOverNoLedger ?? '–'}×** deliveries per second.`,
   ];
   const rh = s['retry-heavy'] as Record<string, Row> | undefined;
   if (rh) {
@@ -39,6 +40,10 @@ export function renderResults(result: {
   const slow = s['slow-receiver'] as Record<string, Row> | undefined;
   if (slow) {
     parts.push('', 'Slow receiver (answers after 12 s):', '', table(['send activity', 'webhooks', 'history events per delivery', 'seconds to deliver all'], Object.entries(slow).map(([k, f]) => [k, f.deliveries as number, f.historyEventsPerDelivery as number, f.secondsToDeliverAll as number])));
+  }
+  const list = s['ledger-list'] as { rows: number; fillSeconds: number; queries: Record<string, { p50Ms: number; maxMs: number; items: number }> } | undefined;
+  if (list) {
+    parts.push('', `Ledger list (\`GET /v1/webhooks\`, the SDK's query) over ${list.rows} webhooks (filled in ${list.fillSeconds} s), ${20} runs each:`, '', table(['filter', 'p50 ms', 'max ms', 'items'], Object.entries(list.queries).map(([k, q]) => [k, q.p50Ms, q.maxMs, q.items])));
   }
   const down = s['down-host'] as Row | undefined;
   if (down) {

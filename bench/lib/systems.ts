@@ -11,6 +11,7 @@ import { generateEncryptionKey } from '../../src/temporal/codec';
 import { webhookWorkflowId } from '../../src/delivery/definitions';
 import { startNode, type NodeChild } from './procs';
 import { freePort } from '../../src/dev/free-port';
+import { benchDatabase, postgresPids } from './postgres';
 import type { BenchTemporal } from './temporal';
 
 export interface System {
@@ -90,9 +91,10 @@ export interface HookflowSystem extends System {
  * read the same settings. BENCH_HOOKFLOW_ENV (JSON) adds settings to every Hookflow process, for sweeps:
  * BENCH_HOOKFLOW_ENV='{"HOOKFLOW_MAX_CACHED_WORKFLOWS":"1000"}'.
  */
-function hookflowEnv(temporal: BenchTemporal, name: string, extra: Record<string, string> = {}): Record<string, string> {
+async function hookflowEnv(temporal: BenchTemporal, logDir: string, name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   return {
     TEMPORAL_ADDRESS: temporal.address,
+    DATABASE_URL: await benchDatabase(path.join(logDir, 'pg'), name),
     HOOKFLOW_TASK_QUEUE: `bench-${name}-${Date.now()}`,
     HOOKFLOW_ENCRYPTION_KEY: generateEncryptionKey(),
     HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
@@ -103,18 +105,19 @@ function hookflowEnv(temporal: BenchTemporal, name: string, extra: Record<string
 }
 
 export async function hookflowSystem(temporal: BenchTemporal, logDir: string, options: HookflowSystemOptions = {}): Promise<HookflowSystem> {
-  const env = hookflowEnv(temporal, options.name ?? 'hookflow', options.env);
+  const env = await hookflowEnv(temporal, logDir, options.name ?? 'hookflow', options.env);
   // The worker logs at info so that its "worker running" line tells when it is ready.
   const worker = startNode(path.join(DIST, 'src/bin/worker.js'), { ...env, HOOKFLOW_LOG_LEVEL: 'info' }, path.join(logDir, `${options.name ?? 'hookflow'}-worker.log`), 'worker running');
   await worker.ready;
   const hookflow = await Hookflow.connect({ config: loadConfig(env), encryptionKey: env.HOOKFLOW_ENCRYPTION_KEY });
   const ids = new Map<string, string>();
+  // PostgreSQL's CPU is Hookflow's cost too: the ledger is written from the worker.
   return {
     name: options.name ?? 'hookflow',
     hookflow,
     worker,
     ids,
-    pids: () => [worker.pid, ...(temporal.pid ? [temporal.pid] : [])],
+    pids: () => [worker.pid, ...(temporal.pid ? [temporal.pid] : []), ...postgresPids()],
     workerPid: () => worker.pid,
     async trigger(id, url) {
       const { id: webhookId } = await hookflow.send({
@@ -141,7 +144,7 @@ export async function hookflowSystem(temporal: BenchTemporal, logDir: string, op
 export async function hookflowApiSystem(temporal: BenchTemporal, logDir: string, eager: boolean): Promise<System> {
   const port = await freePort();
   const name = eager ? 'hookflow-api' : 'hookflow-api-no-eager';
-  const env = hookflowEnv(temporal, name, {
+  const env = await hookflowEnv(temporal, logDir, name, {
     HOOKFLOW_API_KEYS: 'bench-key',
     HOOKFLOW_PORT: String(port),
     HOOKFLOW_EAGER_START: String(eager),
@@ -153,7 +156,7 @@ export async function hookflowApiSystem(temporal: BenchTemporal, logDir: string,
   const api = `http://127.0.0.1:${port}/v1/webhooks`;
   return {
     name,
-    pids: () => [child.pid, ...(temporal.pid ? [temporal.pid] : [])],
+    pids: () => [child.pid, ...(temporal.pid ? [temporal.pid] : []), ...postgresPids()],
     workerPid: () => child.pid,
     async trigger(id, url) {
       const res = await request(api, {

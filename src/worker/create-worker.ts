@@ -63,7 +63,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   await migrate(databaseUrl);
   const pool = createPool(databaseUrl, config.databasePoolSize);
   const warn = (err: unknown, what: string): void => Runtime.instance().logger.warn(`${what} failed: ${(err as Error).message}`);
-  const ledger = new LedgerWriter({ pool, encryptionKey: parseEncryptionKey(options.encryptionKey), flushMs: config.ledgerFlushMs, onError: warn });
+  const ledger = new LedgerWriter({ pool, encryptionKey: parseEncryptionKey(options.encryptionKey), flushMs: config.ledgerFlushMs, onError: warn, enabled: config.ledgerWrites });
   const connection = options.connection ?? (await NativeConnection.connect({ address: temporalAddressOf(config) }));
   // Activities talk to Temporal too (host reports and queries, resume signals), over the worker's own connection.
   const client = hookflowClient(connection, config.temporalNamespace, options.encryptionKey);
