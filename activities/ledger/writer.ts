@@ -61,12 +61,15 @@ export class LedgerWriter {
     this.schedule(this.options.flushMs);
   }
 
-  /** Writes a record now (with whatever else is queued) and resolves once it is committed. */
+  /**
+   * Writes a record with the next batch (within HOOKFLOW_LEDGER_FLUSH_MS) and resolves once it is
+   * committed: final rows share their transactions, as progress rows do.
+   */
   store(record: LedgerRecord): Promise<void> {
     if (this.options.enabled === false) return Promise.resolve();
     const committed = new Promise<void>((resolve, reject) => this.batch.waiters.push({ resolve, reject }));
     merge(this.batch, record.webhook, record.attempts, record.final ? sealJson(this.options.encryptionKey, record.final.input) : undefined);
-    this.schedule(0);
+    this.schedule(this.options.flushMs);
     return committed;
   }
 
@@ -112,10 +115,9 @@ export class LedgerWriter {
     );
     return this.flushing.finally(() => {
       this.flushing = undefined;
-      const waiting = this.batch.waiters.length > 0;
-      if (this.batch.webhooks.size + this.batch.attempts.size === 0 && !waiting) return;
+      if (this.batch.webhooks.size + this.batch.attempts.size === 0 && this.batch.waiters.length === 0) return;
       const backoff = this.failures === 0 ? 0 : Math.min(MAX_RETRY_DELAY_MS, 250 * 2 ** this.failures);
-      this.schedule(Math.max(backoff, waiting ? 0 : this.options.flushMs));
+      this.schedule(Math.max(backoff, this.options.flushMs));
     });
   }
 }

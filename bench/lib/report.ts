@@ -22,7 +22,7 @@ export function renderResults(result: {
       `${result.sizes.count} deliveries per throughput run.`,
     '',
     table(
-      ['scenario', 'deliveries/s', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU s per 1,000 (worker + server)', 'worker peak RSS MB', 'history events per delivery'],
+      ['scenario', 'deliveries/s', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU s per 1,000 (worker + server [+ PostgreSQL])', 'worker peak RSS MB', 'history events per delivery'],
       main.map((n) => {
         const f = s[n];
         const byProcess = (f.cpuSecondsPer1000ByProcess as number[] | undefined)?.join(' + ');
