@@ -8,6 +8,7 @@ import type { BreakerActivities } from '../src/breaker/definitions';
 import type { SendActivities, SendAttemptResult } from '../src/delivery/definitions';
 import type { LedgerActivities, LedgeredAttemptInput } from '../src/ledger/rows';
 import type { HostGate } from './breaker/host-gate';
+import { AttemptMemo } from './attempt-memo';
 import { releaseWaiters } from './breaker/release-waiters';
 import { createLedgerActivities } from './ledger';
 import type { LedgerWriter } from './ledger/writer';
@@ -23,28 +24,51 @@ export interface ActivityDeps extends SendDeps {
 export type HookflowActivities = SendActivities & BreakerActivities & LedgerActivities;
 
 export function createActivities(deps: ActivityDeps): HookflowActivities {
-  return {
-    /** One attempt, if the host's breaker lets it go. A held attempt sends nothing and is not counted. */
-    async sendAttempt(input: LedgeredAttemptInput): Promise<SendAttemptResult> {
-      // The ledger row rides on the first attempt of a run: batched, it costs no extra round trip.
-      if (input.ledger) deps.ledger.add({ webhook: input.ledger, attempts: [] });
-      const { info, cancellationSignal } = Context.current();
-      const workflowId = info.workflowExecution?.workflowId ?? '';
-      const ticket = input.ticket ?? 0;
+  const sends = new AttemptMemo<SendAttemptResult>();
+
+  /** One attempt, if the host's breaker lets it go. A held attempt sends nothing and is not counted. */
+  async function sendAttemptActivity(input: LedgeredAttemptInput): Promise<SendAttemptResult> {
+    // The ledger row rides on the first attempt of a run: batched, it costs no extra round trip.
+    if (input.ledger) deps.ledger.add({ webhook: input.ledger, attempts: [] });
+    const context = Context.current();
+    const { info, cancellationSignal } = context;
+    const workflowId = info.workflowExecution?.workflowId ?? '';
+    const runId = info.workflowExecution?.runId;
+    const ticket = input.ticket ?? 0;
+    const send = async (cancel?: AbortSignal): Promise<SendAttemptResult> => {
+      const result = await sendAttempt(deps, input, cancel);
+      deps.gate.record(input.authority, workflowId, ticket, result, input.probe ?? false);
+      return result;
+    };
+    // Regular activities keep their results across evictions: nothing to remember.
+    if (!info.isLocal || !runId) return admitThen(() => send(cancellationSignal));
+
+    // A local attempt asked again by the same run (see attempt-memo.ts) takes the first one's answer.
+    const key = `${runId}/${info.activityId}`;
+    const known = sends.get(key);
+    if (known) return Promise.race([known, context.cancelled]);
+    return admitThen(() => {
+      // Once on the wire, an attempt runs to its answer or its timeout even if this call is
+      // cancelled (an eviction cancels it too): a replay asking again then gets that answer
+      // instead of sending the request a second time. The cancelled caller still returns at once.
+      return Promise.race([sends.run(key, () => send()), context.cancelled]);
+    });
+
+    async function admitThen(go: () => Promise<SendAttemptResult>): Promise<SendAttemptResult> {
       const admission = await deps.gate.admit(
         input.authority,
         workflowId,
         { ticket, probe: input.probe, released: input.released, slotMs: input.slotMs, deadlineMs: input.deadlineMs },
         cancellationSignal,
       );
-      if (!admission.go) {
-        const { go: _go, ...held } = admission;
-        return { startedAtMs: Date.now(), durationMs: 0, held };
-      }
-      const result = await sendAttempt(deps, input, cancellationSignal);
-      deps.gate.record(input.authority, workflowId, ticket, result, input.probe ?? false);
-      return result;
-    },
+      if (admission.go) return go();
+      const { go: _go, ...held } = admission;
+      return { startedAtMs: Date.now(), durationMs: 0, held };
+    }
+  }
+
+  return {
+    sendAttempt: sendAttemptActivity,
 
     releaseWaiters: (input) => releaseWaiters(deps.client, input.releases),
 

@@ -5,6 +5,9 @@
  * rules say given exactly the answers it got (delivered at its first 2xx, failed at a 404, failed
  * when its attempts run out), each recorded attempt matches the answer the receiver gave, no
  * attempt outlasts its timeout by more than 1.5 s, and the worker's RSS stays under 500 MB.
+ * The worker keeps only 20 workflows in its cache, far fewer than the attempts in flight, so the
+ * SDK evicts workflows while their local-activity attempts run: each request must still arrive
+ * once per recorded attempt (activities/attempt-memo.ts).
  */
 import { startReceiver, type Arrival, type Reply } from '../helpers/receiver';
 import type { AttemptRecord, WebhookState } from '../../src/delivery/definitions';
@@ -113,7 +116,8 @@ function describeAttempt(a: AttemptRecord | undefined): string {
 export async function receiverChaos(ctx: ScenarioContext): Promise<ScenarioResult> {
   const checks = new Checks();
   // The breaker would hold the host (most attempts fail); it has its own tests, here it stays out of the way.
-  const stack = new Stack({ dir: ctx.dir, env: { HOOKFLOW_BREAKER_MIN_REQUESTS: '1000000' } });
+  // The small cache forces evictions mid-attempt (see the header).
+  const stack = new Stack({ dir: ctx.dir, env: { HOOKFLOW_BREAKER_MIN_REQUESTS: '1000000', HOOKFLOW_MAX_CACHED_WORKFLOWS: '20' } });
   const random = prng(SEED);
   const answers = new Map<number, Answer>();
   const receiver = await startReceiver((a) => {
