@@ -10,6 +10,7 @@ import type { LedgerActivities, LedgeredAttemptInput } from '../src/ledger/rows'
 import type { HostGate } from './breaker/host-gate';
 import { AttemptMemo } from './attempt-memo';
 import { releaseWaiters } from './breaker/release-waiters';
+import type { GoneList } from './endpoint/gone-list';
 import { createLedgerActivities } from './ledger';
 import type { LedgerWriter } from './ledger/writer';
 import { sendAttempt, type SendDeps } from './send-attempt';
@@ -19,6 +20,10 @@ export interface ActivityDeps extends SendDeps {
   /** For signalling delivery workflows from the host workflow. */
   client: Client;
   ledger: LedgerWriter;
+  /** Endpoints that answered 410; none are checked when absent. */
+  gone?: GoneList;
+  /** Reports a failure that must not fail the attempt (e.g. remembering a 410 while PostgreSQL is down). */
+  onError?: (err: unknown, what: string) => void;
 }
 
 export type HookflowActivities = SendActivities & BreakerActivities & LedgerActivities;
@@ -35,9 +40,16 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
     const workflowId = info.workflowExecution?.workflowId ?? '';
     const runId = info.workflowExecution?.runId;
     const ticket = input.ticket ?? 0;
+    if (deps.gone?.isGone(input.request.url)) {
+      const errorMessage = 'the endpoint answered 410 Gone before; nothing sent (GET /v1/endpoints/gone, then DELETE it to re-enable)';
+      return { startedAtMs: Date.now(), durationMs: 0, errorCode: 'gone', errorMessage };
+    }
     const send = async (cancel?: AbortSignal): Promise<SendAttemptResult> => {
       const result = await sendAttempt(deps, input, cancel);
       deps.gate.record(input.authority, workflowId, ticket, result, input.probe ?? false);
+      if (result.statusCode === 410 && deps.gone) {
+        await deps.gone.mark(input.request.url, input.id).catch((err: unknown) => deps.onError?.(err, 'remembering a gone endpoint'));
+      }
       return result;
     };
     // Regular activities keep their results across evictions: nothing to remember.

@@ -141,6 +141,12 @@ export const SETTINGS = {
     doc: '`false`: the worker writes no ledger rows, so lists, attempts after retention and recovery see nothing new. Only for measuring what the ledger costs (bench/README.md).',
     parse: bool,
   },
+  goneRefreshMs: {
+    env: 'HOOKFLOW_GONE_REFRESH_MS',
+    default: '5000',
+    doc: 'How often a worker re-reads the endpoints marked gone (410). The worker that got the 410 stops at once; other workers, and re-enabling, take effect within this interval.',
+    parse: int(100, 3_600_000),
+  },
   recoveryRate: {
     env: 'HOOKFLOW_RECOVERY_RATE',
     default: '50',

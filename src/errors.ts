@@ -72,10 +72,17 @@ export class InvalidHostError extends InvalidRequestError {
   }
 }
 
+/** Thrown when nothing of a kind (job, gone endpoint, …) has the id asked for: 404. */
+export class NotFoundError extends HookflowError {
+  constructor(kind: string, id: string) {
+    super('not_found', `${kind} ${id} not found`);
+  }
+}
+
 /** Thrown when no job has the id asked for. */
-export class JobNotFoundError extends HookflowError {
+export class JobNotFoundError extends NotFoundError {
   constructor(readonly jobId: string) {
-    super('not_found', `job ${jobId} not found`);
+    super('job', jobId);
   }
 }
 

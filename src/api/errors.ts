@@ -4,13 +4,13 @@
  * in the log), never a 503, so that neither hides as the other.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DependencyUnavailableError, HookflowError, InvalidRequestError, JobNotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import { DependencyUnavailableError, HookflowError, InvalidRequestError, NotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
 import { temporalUnavailable } from '../temporal/unavailable';
 
 const STATUS: [new (...args: never[]) => HookflowError, number][] = [
   [InvalidRequestError, 400],
   [WebhookNotFoundError, 404],
-  [JobNotFoundError, 404],
+  [NotFoundError, 404],
   [WebhookConflictError, 409],
   [DependencyUnavailableError, 503],
 ];

@@ -8,6 +8,7 @@ import { createKeyChecker } from './auth';
 import { errorHandler, sendError } from './errors';
 import { healthRoute, type DependencyCheck } from './health';
 import { codecRoutes } from './routes/codec';
+import { endpointRoutes } from './routes/endpoints';
 import { hostRoutes } from './routes/hosts';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -56,6 +57,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   healthRoute(app, options.dependencies ?? options.hookflow.healthChecks());
   webhookRoutes(app, options.hookflow);
   hostRoutes(app, options.hookflow);
+  endpointRoutes(app, options.hookflow);
   codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
   return app;
 }

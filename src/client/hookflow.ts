@@ -39,7 +39,8 @@ import {
   type DeliveryInput,
   type WebhookState,
 } from '../delivery/definitions';
-import { InvalidRequestError, JobNotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import { InvalidRequestError, JobNotFoundError, NotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import { listGone, parseEndpointHash, reenable, type GoneEndpoint } from '../endpoint/gone';
 import { parseListFilter, type ListPage } from '../ledger/list-query';
 import { LedgerStore, type AttemptSummary } from '../ledger/store';
 import { hostKeyOfAuthority } from '../net/host-key';
@@ -212,6 +213,20 @@ export class Hookflow {
     const view = await onDatabase(() => jobView(this.ledger().pool, id));
     if (!view) throw new JobNotFoundError(id);
     return view;
+  }
+
+  /** Endpoints that answered 410 Gone and are no longer called, newest first (at most 1,000). */
+  async goneEndpoints(): Promise<GoneEndpoint[]> {
+    return onDatabase(() => listGone(this.ledger().pool));
+  }
+
+  /**
+   * Calls a gone endpoint again: webhooks to it are sent as before once each worker has re-read
+   * the list (HOOKFLOW_GONE_REFRESH_MS). Throws NotFoundError when it is not marked gone.
+   */
+  async reenableEndpoint(hash: string): Promise<void> {
+    const key = parseEndpointHash(hash);
+    if (!(await onDatabase(() => reenable(this.ledger().pool, key)))) throw new NotFoundError('gone endpoint', key);
   }
 
   /** The state of the latest run, given its Temporal status (the latest run is never continued-as-new). */

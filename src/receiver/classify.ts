@@ -3,8 +3,11 @@
  * the receiver decides, Hookflow only reads its answer.
  */
 
-/** Why an attempt did not get a response. Set by the send activity. */
-export type SendErrorCode = 'timeout' | 'network' | 'blocked' | 'internal';
+/**
+ * Why an attempt did not get a response. Set by the send activity. `gone`: the URL answered 410
+ * before and is not called again until an operator re-enables it (src/endpoint/gone.ts).
+ */
+export type SendErrorCode = 'timeout' | 'network' | 'blocked' | 'gone' | 'internal';
 
 /** What came back from one attempt, as far as judging it goes. */
 export interface ReceiverAnswer {

@@ -10,6 +10,7 @@ import type { Agent } from 'undici';
 import { createActivities, type HookflowActivities } from '../../activities';
 import { createRecoveryActivities } from '../../activities/recovery';
 import { HostGate } from '../../activities/breaker/host-gate';
+import { GoneList } from '../../activities/endpoint/gone-list';
 import { pruneLedger } from '../../activities/ledger/prune';
 import { LedgerWriter } from '../../activities/ledger/writer';
 import { createHttpClient } from '../../activities/net/guarded-client';
@@ -30,6 +31,8 @@ export interface HookflowWorker {
   hostWorker: Worker;
   gate: HostGate;
   ledger: LedgerWriter;
+  /** The worker's view of the endpoints that answered 410. */
+  gone: GoneList;
   /** The worker's connection; a client on it can start webhooks eagerly on this worker. */
   connection: NativeConnection;
   /** Runs until shutdown() is called; closes the HTTP client and connections after. */
@@ -75,6 +78,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     maxWaitMs: config.maxRetryAfterMs,
     onError: (err, what) => warn(err, `host gate: ${what}`),
   });
+  const gone = new GoneList({ pool, refreshMs: config.goneRefreshMs, onError: (err) => warn(err, 'reading gone endpoints') });
   const http: Agent = createHttpClient({
     policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),
   });
@@ -86,7 +90,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger }), ...recovery }),
+    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn }), ...recovery }),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({
@@ -106,16 +110,19 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     hostWorker,
     gate,
     ledger,
+    gone,
     connection,
     shutdown,
     async run() {
       gate.start();
+      await gone.start();
       const pruning = startPruning(pool, config.ledgerRetentionDays, warn);
       try {
         // If either stops (or fails), stop the other too.
         await Promise.all([worker.run().finally(shutdown), hostWorker.run().finally(shutdown)]);
       } finally {
         clearInterval(pruning);
+        gone.stop();
         await gate.stop();
         await ledger.stop();
         await hookflow.close();

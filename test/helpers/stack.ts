@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { HookflowActivities } from '../../activities';
 import type { HostGate } from '../../activities/breaker/host-gate';
+import type { GoneList } from '../../activities/endpoint/gone-list';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';
@@ -27,6 +28,8 @@ export interface TestStack {
   gate: HostGate;
   /** The worker's ledger writer. */
   ledger: LedgerWriter;
+  /** The worker's view of the gone (410) endpoints. */
+  gone: GoneList;
   /** This stack's own database. */
   databaseUrl: string;
   stop(): Promise<void>;
@@ -63,7 +66,7 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
   const databaseUrl = options.alongside?.databaseUrl ?? (await createTestDatabase());
   const config = testConfig({ databaseUrl, ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}), ...overrides });
   const encryptionKey = options.alongside?.encryptionKey ?? generateEncryptionKey();
-  const { worker, gate, ledger, run, shutdown } = await createHookflowWorker({
+  const { worker, gate, ledger, gone, run, shutdown } = await createHookflowWorker({
     config,
     encryptionKey,
     workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
@@ -78,6 +81,7 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
     worker,
     gate,
     ledger,
+    gone,
     databaseUrl: config.databaseUrl!,
     async stop() {
       shutdown();
