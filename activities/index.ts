@@ -13,6 +13,7 @@ import { releaseWaiters } from './breaker/release-waiters';
 import type { GoneList } from './endpoint/gone-list';
 import { createLedgerActivities } from './ledger';
 import type { LedgerWriter } from './ledger/writer';
+import type { DeliveryMetrics } from '../src/metrics/delivery-metrics';
 import { sendAttempt, type SendDeps } from './send-attempt';
 
 export interface ActivityDeps extends SendDeps {
@@ -24,6 +25,8 @@ export interface ActivityDeps extends SendDeps {
   gone?: GoneList;
   /** Reports a failure that must not fail the attempt (e.g. remembering a 410 while PostgreSQL is down). */
   onError?: (err: unknown, what: string) => void;
+  /** Delivery metrics (src/metrics), counted as the ledger records come. */
+  metrics?: DeliveryMetrics;
 }
 
 export type HookflowActivities = SendActivities & BreakerActivities & LedgerActivities;
@@ -84,6 +87,6 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
 
     releaseWaiters: (input) => releaseWaiters(deps.client, input.releases),
 
-    ...createLedgerActivities(deps.ledger),
+    ...createLedgerActivities(deps.ledger, deps.metrics),
   };
 }

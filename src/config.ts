@@ -159,6 +159,12 @@ export const SETTINGS = {
     doc: 'Port (on HOOKFLOW_HOST) where a standalone worker (`npm run worker`) serves its Prometheus metrics at `/metrics`; `0` turns it off. With `npm start` and `npm run api` the API serves them at `/metrics`.',
     parse: int(0, 65535),
   },
+  metricsHosts: {
+    env: 'HOOKFLOW_METRICS_HOSTS',
+    default: '20',
+    doc: 'Hosts named in the breaker metric `hookflow_breaker_hosts` (those not closed first, then the most recently used); the rest are counted together under `host="(other)"`, so the number of series stays bounded.',
+    parse: int(0, 10_000),
+  },
   uiOrigins: {
     env: 'HOOKFLOW_UI_ORIGINS',
     default: undefined,

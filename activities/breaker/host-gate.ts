@@ -118,6 +118,11 @@ export class HostGate {
     this.channel = new HostChannel(options.client, options.taskQueue, options.settings);
   }
 
+  /** Each host this gate knows, with the breaker state of its last lease (for the metrics). */
+  hostStates(): { host: string; state: HostState; usedAtMs: number }[] {
+    return [...this.hosts.values()].map((h) => ({ host: h.key, state: h.lease?.state ?? 'closed', usedAtMs: h.usedAtMs }));
+  }
+
   /** Messages (lease requests and reports) sent to host workflows, for tests and benchmarks. */
   get messagesSent(): number {
     return this.channel.sent;

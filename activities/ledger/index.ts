@@ -4,11 +4,15 @@
  * once the ledger holds its outcome (and retries, with backoff, while PostgreSQL is down).
  */
 import type { LedgerActivities, LedgerRecord } from '../../src/ledger/rows';
+import type { DeliveryMetrics } from '../../src/metrics/delivery-metrics';
 import type { LedgerWriter } from './writer';
 
-export function createLedgerActivities(writer: LedgerWriter): LedgerActivities {
+export function createLedgerActivities(writer: LedgerWriter, metrics?: DeliveryMetrics): LedgerActivities {
   return {
     async recordWebhook(record: LedgerRecord): Promise<void> {
+      // The rows say what each attempt decided: the metrics count them here, on the worker, before
+      // (and whether or not) PostgreSQL takes them. A record handed over again is counted once.
+      metrics?.observe(record);
       if (record.final) await writer.store(record);
       else writer.add(record);
     },

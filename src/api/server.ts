@@ -4,12 +4,14 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Hookflow } from '../client/hookflow';
+import type { HookflowMetrics } from '../metrics/registry';
 import { createKeyChecker } from './auth';
 import { errorHandler, sendError } from './errors';
 import { healthRoute, type DependencyCheck } from './health';
 import { codecRoutes } from './routes/codec';
 import { endpointRoutes } from './routes/endpoints';
 import { hostRoutes } from './routes/hosts';
+import { metricsRoute } from './routes/metrics';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiOptions {
@@ -28,6 +30,8 @@ export interface ApiOptions {
   logLevel?: string;
   /** What /healthz checks. @default Temporal, and PostgreSQL when the SDK has one */
   dependencies?: DependencyCheck[];
+  /** Served at GET /metrics (with the API key) when given. */
+  metrics?: HookflowMetrics;
 }
 
 const PUBLIC_ROUTES = new Set(['/healthz']);
@@ -58,6 +62,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   webhookRoutes(app, options.hookflow);
   hostRoutes(app, options.hookflow);
   endpointRoutes(app, options.hookflow);
+  if (options.metrics) metricsRoute(app, options.metrics);
   codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
   return app;
 }

@@ -4,9 +4,9 @@ import { resolveApiKeys, resolveEncryptionKey } from '../data-dir';
 import { logger, main } from './lifecycle';
 import { startApiRole } from './roles';
 
-main(async () => {
+main(async ({ metrics }) => {
   const config = loadConfig();
-  const role = await startApiRole(config, resolveEncryptionKey(config), resolveApiKeys(config));
+  const role = await startApiRole(config, resolveEncryptionKey(config), resolveApiKeys(config), { metrics });
   logger.info({ url: role.url }, 'API listening');
   return role.stop;
 });

@@ -5,6 +5,8 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { loadConfig, SETTINGS } from '../config';
+import { HookflowMetrics } from '../metrics/registry';
+import { temporalRuntimeMetrics } from '../metrics/temporal-runtime';
 
 /** HOOKFLOW_LOG_LEVEL, read through the config module; a bad value is reported when the role loads its config. */
 function logLevel(): string {
@@ -17,15 +19,16 @@ function logLevel(): string {
 
 export const logger = pino({ level: logLevel(), base: { service: 'hookflow' } });
 
+/** What every role gets from the process: its metrics, the Temporal runtime's among them. */
+export interface ProcessContext {
+  metrics: HookflowMetrics;
+}
+
 /** `run` starts the role and returns the function that stops it. */
-export function main(run: () => Promise<() => Promise<void>>): void {
-  // Hookflow orders its own shutdown (API, then worker, then the embedded server), so the
-  // Temporal runtime must not react to the signals on its own. The SDK's own INFO lines
-  // (bundling, state changes) are noise in normal operation.
-  const verbose = ['debug', 'trace'].includes(logger.level);
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN') });
+export function main(run: (context: ProcessContext) => Promise<() => Promise<void>>): void {
   let stopping = false;
-  run()
+  installRuntime()
+    .then(run)
     .then((stop) => {
       const onSignal = (signal: NodeJS.Signals): void => {
         if (stopping) {
@@ -49,4 +52,15 @@ export function main(run: () => Promise<() => Promise<void>>): void {
       logger.fatal({ err }, (err as Error).message);
       process.exit(1);
     });
+}
+
+/** Installs the Temporal runtime, its metrics exported for the process's /metrics. */
+async function installRuntime(): Promise<ProcessContext> {
+  const { telemetryOptions, metrics: temporal } = await temporalRuntimeMetrics();
+  // Hookflow orders its own shutdown (API, then worker, then the embedded server), so the
+  // Temporal runtime must not react to the signals on its own. The SDK's own INFO lines
+  // (bundling, state changes) are noise in normal operation.
+  const verbose = ['debug', 'trace'].includes(logger.level);
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN'), telemetryOptions });
+  return { metrics: new HookflowMetrics({ maxHosts: loadConfig().metricsHosts, temporal }) };
 }

@@ -10,6 +10,7 @@ import { AesGcmCodec, parseEncryptionKey } from '../temporal/codec';
 import { createHookflowWorker } from '../worker/create-worker';
 import { migrate } from '../db/migrate';
 import { resolveDatabaseUrl } from '../db/pool';
+import type { HookflowMetrics } from '../metrics/registry';
 
 export interface Role {
   /** Resolves when the role has stopped (after stop(), or if it fails). */
@@ -17,8 +18,8 @@ export interface Role {
   stop(): Promise<void>;
 }
 
-export async function startWorkerRole(config: Config, encryptionKey: string): Promise<Role & { connection: NativeConnection }> {
-  const { run, shutdown, connection } = await createHookflowWorker({ config, encryptionKey });
+export async function startWorkerRole(config: Config, encryptionKey: string, metrics?: HookflowMetrics): Promise<Role & { connection: NativeConnection }> {
+  const { run, shutdown, connection } = await createHookflowWorker({ config, encryptionKey, metrics });
   const done = run();
   return {
     connection,
@@ -42,6 +43,8 @@ export interface ApiRoleOptions {
    * trusts no origin unless HOOKFLOW_UI_ORIGINS is set: its codec needs an API key.
    */
   embeddedUi?: boolean;
+  /** Served at GET /metrics: the process's metrics (with `npm start`, the worker's too). */
+  metrics?: HookflowMetrics;
 }
 
 export async function startApiRole(config: Config, encryptionKey: string, apiKeys: string[], options: ApiRoleOptions = {}): Promise<Role & { url: string }> {
@@ -65,6 +68,7 @@ export async function startApiRole(config: Config, encryptionKey: string, apiKey
     uiOriginsFromLoopbackOnly: config.uiOrigins === undefined,
     maxBodyBytes: config.maxBodyBytes,
     logLevel: config.logLevel,
+    metrics: options.metrics,
   });
   await app.listen({ port: config.port, host: config.host });
   let resolveDone!: () => void;

@@ -31,7 +31,7 @@ async function stopOrphan(pidFile: string): Promise<void> {
   for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
-main(async () => {
+main(async ({ metrics }) => {
   const config = loadConfig();
   const encryptionKey = resolveEncryptionKey(config, { generate: true });
   const apiKeys = resolveApiKeys(config, { generate: true });
@@ -65,8 +65,8 @@ main(async () => {
     temporalAddress = server.address;
   }
   const effective = { ...config, temporalAddress, databaseUrl };
-  const worker = await startWorkerRole(effective, encryptionKey);
-  const api = await startApiRole(effective, encryptionKey, apiKeys, { workerConnection: worker.connection, embeddedUi: true });
+  const worker = await startWorkerRole(effective, encryptionKey, metrics);
+  const api = await startApiRole(effective, encryptionKey, apiKeys, { workerConnection: worker.connection, embeddedUi: true, metrics });
 
   const stop = async (): Promise<void> => {
     await api.stop();

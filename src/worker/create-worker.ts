@@ -21,6 +21,7 @@ import type { Config } from '../config';
 import { migrate } from '../db/migrate';
 import { createPool, resolveDatabaseUrl } from '../db/pool';
 import { createAddressPolicy } from '../net/address-policy';
+import type { HookflowMetrics } from '../metrics/registry';
 import { parseEncryptionKey } from '../temporal/codec';
 import { hookflowClient, hookflowDataConverter, temporalAddressOf } from '../temporal/connect';
 
@@ -51,6 +52,8 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra Worker options, e.g. `shutdownGraceTime`. */
   workerOptions?: Partial<WorkerOptions>;
+  /** Where the worker's delivery and breaker metrics go (src/metrics); none are kept without it. */
+  metrics?: HookflowMetrics;
   /** Wraps the real activities, e.g. to make one fail in a test. */
   wrapActivities?: (activities: HookflowActivities) => HookflowActivities;
 }
@@ -78,6 +81,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     maxWaitMs: config.maxRetryAfterMs,
     onError: (err, what) => warn(err, `host gate: ${what}`),
   });
+  options.metrics?.watchHosts(() => gate.hostStates());
   const gone = new GoneList({ pool, refreshMs: config.goneRefreshMs, onError: (err) => warn(err, 'reading gone endpoints') });
   const http: Agent = createHttpClient({
     policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),
@@ -90,7 +94,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn }), ...recovery }),
+    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }), ...recovery }),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({
