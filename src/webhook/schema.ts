@@ -82,7 +82,9 @@ function webhookSchema(limits: SchemaLimits) {
         .superRefine((value, ctx) => {
           const problem = urlProblem(value);
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        }),
+        })
+        // For the OpenAPI document (the checks above are the rule).
+        .meta({ description: 'An absolute http or https URL', pattern: '^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/.*)?$' }),
       headers: z
         .record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object of strings' })
         .superRefine((headers, ctx) => {
@@ -117,6 +119,7 @@ function webhookSchema(limits: SchemaLimits) {
           const problem = secretProblem(value);
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
         })
+        .meta({ description: "'whsec_' and the base64 of 24 to 64 bytes", pattern: '^whsec_[A-Za-z0-9+/]{32,88}={0,2}$' })
         .optional(),
       retry: retrySchema.default(() => ({ ...DEFAULT_RETRY })),
       timeoutMs: intIn('timeoutMs', TIMEOUT_BOUNDS).default(DEFAULT_TIMEOUT_MS),
@@ -216,9 +219,9 @@ function intervalIssue(input: Record<string, unknown>): FieldIssue | undefined {
   return undefined;
 }
 
-/** Building a zod schema costs more than using it: one per body limit, built once. */
+/** The webhook schema for these limits (also the OpenAPI document's request body). Building a zod schema costs more than using it: one per body limit, built once. */
 const schemas = new Map<number, ReturnType<typeof webhookSchema>>();
-function schemaFor(limits: SchemaLimits): ReturnType<typeof webhookSchema> {
+export function schemaFor(limits: SchemaLimits): ReturnType<typeof webhookSchema> {
   let schema = schemas.get(limits.maxBodyBytes);
   if (!schema) schemas.set(limits.maxBodyBytes, (schema = webhookSchema(limits)));
   return schema;

@@ -106,7 +106,11 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     ...options.workerOptions,
   });
   const hostWorker = await Worker.create({ ...common, taskQueue: hostTaskQueue(config.taskQueue), ...options.workerOptions });
+  // A shutdown asked for before the workers run (while run() still starts the gate and the gone
+  // list) is remembered: Worker.shutdown() is a no-op until they run.
+  let stopAsked = false;
   const shutdown = (): void => {
+    stopAsked = true;
     for (const w of [worker, hostWorker]) if (w.getState() === 'RUNNING') w.shutdown();
   };
   return {
@@ -123,7 +127,10 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
       const pruning = startPruning(pool, config.ledgerRetentionDays, warn);
       try {
         // If either stops (or fails), stop the other too.
-        await Promise.all([worker.run().finally(shutdown), hostWorker.run().finally(shutdown)]);
+        const runs = [worker.run().finally(shutdown), hostWorker.run().finally(shutdown)];
+        // Each run() is RUNNING as soon as called; only a running Worker lets go of the connection.
+        if (stopAsked) shutdown();
+        await Promise.all(runs);
       } finally {
         clearInterval(pruning);
         gone.stop();

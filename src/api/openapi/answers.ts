@@ -1,0 +1,136 @@
+/**
+ * The API's answers as zod schemas, for the OpenAPI document (src/api/openapi/document.ts). Each
+ * mirrors a TypeScript type the SDK returns, and the compiler keeps the two identical (the checks
+ * at the end), so the document cannot drift from what the routes send.
+ */
+import { z } from 'zod';
+import { HOST_STATES, type HostView } from '../../breaker/definitions';
+import { WEBHOOK_STATUSES, type AttemptRecord, type WebhookState } from '../../delivery/definitions';
+import type { GoneEndpoint } from '../../endpoint/gone';
+import type { ListPage } from '../../ledger/list-query';
+import type { AttemptSummary } from '../../ledger/store';
+import { JOB_STATUSES, type JobView } from '../../recovery/definitions';
+
+const time = z.string().describe('RFC 3339 time');
+const ERROR_CODES = ['timeout', 'network', 'blocked', 'gone', 'internal'] as const;
+const strings = z.record(z.string(), z.string());
+
+export const attemptSchema = z.object({
+  number: z.number().int(),
+  trigger: z.enum(['scheduled', 'manual']),
+  startedAt: time,
+  durationMs: z.number(),
+  statusCode: z.number().int().optional(),
+  errorCode: z.enum(ERROR_CODES).optional().describe('Why no response came'),
+  error: z.string().optional(),
+  responseHeaders: strings.optional(),
+  responseBodySnippet: z.string().optional(),
+  nextAttemptAt: time.optional(),
+});
+
+export const webhookStateSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(WEBHOOK_STATUSES),
+    request: z.object({ method: z.string(), url: z.string(), headers: strings }).describe('The request, credentials redacted'),
+    tags: strings,
+    attempts: z.array(attemptSchema),
+    createdAt: time,
+    completedAt: time.optional(),
+    nextAttemptAt: time.optional(),
+    waitingFor: z.enum(['host', 'rate-limit']).optional(),
+    reason: z.string().optional(),
+  })
+  ;
+
+export const acceptedSchema = z.object({ id: z.string(), status: z.enum(WEBHOOK_STATUSES) });
+
+export const listPageSchema = z
+  .object({
+    data: z.array(
+      z.object({
+        id: z.string(),
+        status: z.enum(WEBHOOK_STATUSES),
+        method: z.string(),
+        origin: z.string(),
+        tags: strings,
+        attemptCount: z.number().int(),
+        lastStatusCode: z.number().int().optional(),
+        createdAt: time,
+        completedAt: time.optional(),
+      }),
+    ),
+    nextCursor: z.string().optional().describe('Absent on the last page'),
+  })
+  ;
+
+export const attemptSummarySchema = z.object({
+  number: z.number().int(),
+  trigger: z.enum(['scheduled', 'manual']),
+  startedAt: time,
+  durationMs: z.number(),
+  statusCode: z.number().int().optional(),
+  errorCode: z.enum(ERROR_CODES).optional(),
+});
+export const attemptsSchema = z.object({ data: z.array(attemptSummarySchema) });
+
+export const jobSchema = z
+  .object({
+    id: z.string(),
+    kind: z.literal('recover'),
+    status: z.enum(JOB_STATUSES),
+    filter: z.record(z.string(), z.unknown()),
+    total: z.number().int(),
+    done: z.number().int(),
+    failed: z.number().int(),
+    skipped: z.number().int(),
+    pending: z.number().int(),
+    createdAt: time,
+    completedAt: time.optional(),
+  })
+  ;
+export const recoverAnswerSchema = jobSchema.extend({ jobId: z.string() });
+
+export const hostSchema = z
+  .object({
+    authority: z.string(),
+    state: z.enum(HOST_STATES),
+    window: z.object({ requests: z.number().int(), failures: z.number().int() }),
+    openedAt: time.optional(),
+    nextProbeAt: time.optional(),
+    resumeAt: time.optional(),
+    pausedWebhooks: z.number().int(),
+    draining: z.boolean(),
+    cooldownMs: z.number(),
+    rateLimit: z.object({ limit: z.number(), windowMs: z.number() }).optional(),
+  })
+  ;
+
+export const goneEndpointsSchema = z
+  .object({ data: z.array(z.object({ hash: z.string(), origin: z.string(), webhookId: z.string(), goneAt: time })) })
+  ;
+
+export const errorSchema = z
+  .object({
+    error: z.string().describe('A stable code: invalid_webhook, invalid_request, unauthorized, not_found, conflict, unavailable, internal, …'),
+    message: z.string(),
+    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    dependency: z.string().optional(),
+    requestId: z.string().optional(),
+  })
+  ;
+
+export const healthSchema = z
+  .object({ status: z.enum(['ok', 'unavailable']), dependencies: z.record(z.string(), z.enum(['ok', 'unreachable'])) })
+  ;
+
+// The compiler checks each schema against the type the SDK returns, both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const same = <A, B>(ok: Same<A, B>): Same<A, B> => ok;
+same<z.output<typeof attemptSchema>, AttemptRecord>(true);
+same<z.output<typeof webhookStateSchema>, WebhookState>(true);
+same<z.output<typeof listPageSchema>, ListPage>(true);
+same<z.output<typeof attemptSummarySchema>, AttemptSummary>(true);
+same<z.output<typeof jobSchema>, JobView>(true);
+same<z.output<typeof hostSchema>, HostView>(true);
+same<z.output<typeof goneEndpointsSchema>['data'][number], GoneEndpoint>(true);

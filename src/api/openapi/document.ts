@@ -1,0 +1,148 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the routes' zod schemas (requests.ts,
+ * answers.ts) by zod's own JSON Schema output, served at /openapi.json, with Swagger UI at /docs
+ * (its files are served from the npm package, no CDN). Both are public, like /healthz: they
+ * describe the API and hold nothing of a deployment.
+ *
+ * The schemas go onto each route when it is added (ROUTES below, by method and path), for the
+ * document only: the SDK validates every input itself (one schema, field-named 400s), so Fastify
+ * neither validates with them nor serialises answers through them.
+ */
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { z } from 'zod';
+import { VERSION } from '../../version';
+import * as answer from './answers';
+import * as take from './requests';
+
+export const DOCS_ROUTES = ['/openapi.json', '/docs'];
+
+interface RouteDoc {
+  operationId: string;
+  summary: string;
+  tags: string[];
+  params?: z.ZodType;
+  querystring?: z.ZodType;
+  body?: z.ZodType;
+  /** Answers by status code; every route may also answer 401, 500 and 503 (added below). */
+  responses: Record<number, z.ZodType | null>;
+  public?: boolean;
+  /** OpenAPI links: where an answer's values lead (for readers, and for schemathesis's stateful phase). */
+  links?: Record<number, Record<string, { operationId: string; parameters: Record<string, string> }>>;
+}
+
+const byWebhookId = (...operations: string[]) =>
+  Object.fromEntries(operations.map((operationId) => [operationId, { operationId, parameters: { id: '$response.body#/id' } }]));
+const webhookLinks = byWebhookId('getWebhook', 'getAttempts', 'cancelWebhook', 'retryWebhook');
+const jobLinks = { getJob: { operationId: 'getJob', parameters: { id: '$response.body#/jobId' } } };
+
+const err = answer.errorSchema;
+
+function routes(maxBodyBytes: number): Record<string, RouteDoc> {
+  return {
+    'POST /v1/webhooks': {
+      operationId: 'sendWebhook',
+      links: { 200: webhookLinks, 202: webhookLinks },
+      summary: 'Trigger a webhook (202), or find the one with the same idempotencyKey (200)',
+      tags: ['webhooks'],
+      body: take.webhookBody(maxBodyBytes),
+      responses: { 200: answer.acceptedSchema, 202: answer.acceptedSchema, 400: err, 413: err, 415: err },
+    },
+    'GET /v1/webhooks': {
+      operationId: 'listWebhooks',
+      summary: 'List webhooks from the ledger, newest first (also `tag.<name>=<value>` filters)',
+      tags: ['webhooks'],
+      querystring: take.listQuery,
+      responses: { 200: answer.listPageSchema, 400: err },
+    },
+    'POST /v1/webhooks/recover': {
+      operationId: 'recoverWebhooks',
+      links: { 200: jobLinks, 202: jobLinks },
+      summary: 'Send every failed webhook that matches again, as a durable job',
+      tags: ['webhooks'],
+      body: take.recoverBody,
+      responses: { 200: answer.recoverAnswerSchema, 202: answer.recoverAnswerSchema, 400: err, 415: err },
+    },
+    'GET /v1/webhooks/:id': { operationId: 'getWebhook', summary: "A webhook's status and attempts", tags: ['webhooks'], params: take.idParams, responses: { 200: answer.webhookStateSchema, 404: err } },
+    'GET /v1/webhooks/:id/attempts': { operationId: 'getAttempts', summary: "A webhook's attempts", tags: ['webhooks'], params: take.idParams, responses: { 200: answer.attemptsSchema, 404: err } },
+    'POST /v1/webhooks/:id/cancel': { operationId: 'cancelWebhook', summary: 'Stop a pending webhook', tags: ['webhooks'], params: take.idParams, responses: { 200: answer.webhookStateSchema, 404: err, 409: err } },
+    'POST /v1/webhooks/:id/retry': {
+      operationId: 'retryWebhook',
+      links: { 202: webhookLinks },
+      summary: 'Send a finished webhook again (same webhook-id)',
+      tags: ['webhooks'],
+      params: take.idParams,
+      responses: { 202: answer.acceptedSchema, 404: err, 409: err },
+    },
+    'GET /v1/jobs/:id': { operationId: 'getJob', summary: 'A recovery job', tags: ['webhooks'], params: take.jobParams, responses: { 200: answer.jobSchema, 404: err } },
+    'GET /v1/hosts/:authority': { operationId: 'getHost', summary: "A host's circuit breaker", tags: ['hosts'], params: take.authorityParams, responses: { 200: answer.hostSchema, 400: err } },
+    'POST /v1/hosts/:authority/pause': {
+      operationId: 'pauseHost',
+      summary: 'Hold every send to a host (answers once it holds on every worker)',
+      tags: ['hosts'],
+      params: take.authorityParams,
+      body: take.pauseBody,
+      responses: { 200: answer.hostSchema, 400: err, 415: err },
+    },
+    'POST /v1/hosts/:authority/resume': { operationId: 'resumeHost', summary: 'Resume a paused host', tags: ['hosts'], params: take.authorityParams, responses: { 200: answer.hostSchema, 400: err } },
+    'GET /v1/endpoints/gone': { operationId: 'listGoneEndpoints', summary: 'URLs that answered 410 Gone', tags: ['endpoints'], responses: { 200: answer.goneEndpointsSchema } },
+    'DELETE /v1/endpoints/gone/:hash': { operationId: 'reenableEndpoint', summary: 'Re-enable a gone URL', tags: ['endpoints'], params: take.hashParams, responses: { 204: null, 400: err, 404: err } },
+    'GET /healthz': { operationId: 'health', summary: 'Each dependency reachable or not', tags: ['health'], public: true, responses: { 200: answer.healthSchema, 503: answer.healthSchema } },
+  };
+}
+
+/** JSON Schema of a zod schema: the input it accepts (requests) or the output it gives (answers). */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  // Each route's schema stands alone (no shared $defs), as @fastify/swagger reads them.
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any', reused: 'inline', cycles: 'ref' }) as Record<string, unknown>;
+  delete rest.id;
+  return rest;
+}
+
+function routeSchema(doc: RouteDoc): FastifySchema {
+  const response: Record<string, unknown> = {};
+  const all: Record<number, z.ZodType | null> = { ...doc.responses, 500: err, 503: doc.responses[503] ?? err };
+  if (!doc.public) all[401] = err;
+  for (const [code, schema] of Object.entries(all)) {
+    response[code] = schema === null ? { type: 'null', description: 'No content' } : { description: schema.description ?? `HTTP ${code}`, content: { 'application/json': { schema: jsonSchema(schema, 'output') } } };
+  }
+  return {
+    operationId: doc.operationId,
+    summary: doc.summary,
+    tags: doc.tags,
+    ...(doc.public ? { security: [] } : {}),
+    ...(doc.params ? { params: jsonSchema(doc.params, 'input') } : {}),
+    ...(doc.querystring ? { querystring: jsonSchema(doc.querystring, 'input') } : {}),
+    ...(doc.body ? { body: { content: { 'application/json': { schema: jsonSchema(doc.body, 'input') } } } } : {}),
+    response,
+  } as FastifySchema;
+}
+
+/**
+ * Registers the document and its UI. Call it before registering the routes, and add them in a
+ * plugin registered after it, so that each route gets its schema and the document lists it.
+ */
+export function registerOpenApi(app: FastifyInstance, options: { maxBodyBytes: number }): void {
+  const docs = routes(options.maxBodyBytes);
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const method = Array.isArray(route.method) ? route.method[0] : route.method;
+    const doc = docs[`${method} ${route.url}`];
+    // Routes left out of the document: the Web UI's codec, /metrics, the docs themselves, HEAD twins.
+    route.schema = doc ? routeSchema(doc) : { ...route.schema, hide: true };
+    if (doc?.links) (route as RouteOptions & { links?: unknown }).links = doc.links;
+  });
+  // The schemas describe; the SDK validates and the handlers answer as they always did.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Hookflow API', version: VERSION, description: 'Durable outbound webhooks on Temporal. Every route but /healthz needs `Authorization: Bearer <API key>`.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from HOOKFLOW_API_KEYS' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  void app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
