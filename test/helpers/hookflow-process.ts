@@ -73,7 +73,8 @@ export async function startHookflowProcess(role: 'start' | 'worker', settings: R
         await res.body.dump();
         return res.statusCode === 200 ? true : undefined;
       },
-      90_000,
+      // It bundles the workflow code first: on two busy cores that can take a minute.
+      150_000,
     );
   } catch (err) {
     await stop();

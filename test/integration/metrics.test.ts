@@ -116,7 +116,7 @@ test('npm start: /metrics needs the API key, and a delivered, a retried, a faile
   // The worker's Temporal runtime timed each attempt's (local) activity.
   const core = { namespace: 'default', service_name: 'temporal-core-sdk', task_queue: p.env.HOOKFLOW_TASK_QUEUE, workflow_type: 'deliverWebhook', activity_type: 'sendAttempt' };
   expect(sample(after, 'temporal_local_activity_execution_latency_count', core)).toBe(5);
-}, 180_000);
+}, 240_000);
 
 test('npm run worker: its metrics on HOOKFLOW_METRICS_PORT, without a key', async () => {
   hookflow = await startHookflowProcess('worker', { HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true' });
@@ -137,4 +137,4 @@ test('npm run worker: its metrics on HOOKFLOW_METRICS_PORT, without a key', asyn
   expect(sample(scrape.text, 'hookflow_deliveries_total', { outcome: 'delivered', status_class: '2xx' })).toBe(1);
   expect(families(scrape.text).some((f) => f.startsWith('temporal_'))).toBe(true);
   expect((await get(`${p.url}/other`)).status).toBe(404);
-}, 180_000);
+}, 240_000);

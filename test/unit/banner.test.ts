@@ -20,3 +20,8 @@ test('without an embedded Web UI it names the Temporal server and namespace inst
   const text = startBanner({ ...facts, uiUrl: undefined, keySource: 'environment' });
   expect(text).toContain('Temporal   127.0.0.1:7233 (namespace default)');
 });
+
+test('it says where the API docs and the metrics are', () => {
+  const text = startBanner({ ...facts, keySource: 'environment' });
+  expect(text).toContain('API docs   http://127.0.0.1:8080/docs   (metrics: http://127.0.0.1:8080/metrics, with the API key)');
+});
