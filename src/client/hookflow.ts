@@ -81,7 +81,7 @@ export interface HookflowOptions {
   eagerStart?: boolean;
   /**
    * How long one Temporal call (start, describe, query, pause) may take before it fails as Temporal
-   * unreachable (DependencyUnavailableError). Waiting for a result is not bounded. @default 10000
+   * unreachable (DependencyUnavailableError). `result()` waits without bound; `cancel()` waits this long for a worker to carry out the cancel. @default 10000
    */
   callTimeoutMs?: number;
 }
@@ -250,7 +250,9 @@ export class Hookflow {
     const status = await this.describeStatus(id, handle);
     if (status !== 'RUNNING') throw new WebhookConflictError(id, (await this.stateOf(handle, status)).status, 'cancel');
     await handle.cancel();
-    return handle.result();
+    // The cancel is recorded; a worker carries it out. With none running, answer unavailable
+    // (it is safe to cancel again) rather than wait without end.
+    return this.temporal(() => handle.result());
   }
 
   /**
