@@ -47,6 +47,8 @@ export class LedgerWriter {
   dropped = 0;
   /** Batches written. */
   batches = 0;
+  /** Rows PostgreSQL refused as data (not as an outage), skipped so that they hold up no other row. */
+  rejected = 0;
 
   constructor(private readonly options: LedgerWriterOptions) {}
 
@@ -97,7 +99,10 @@ export class LedgerWriter {
   private flush(): Promise<void> {
     const batch = this.batch;
     this.batch = emptyBatch();
-    this.flushing = write(this.options.pool, batch).then(
+    this.flushing = writeIsolating(this.options.pool, batch, (err, id) => {
+      this.rejected += 1;
+      this.options.onError(err, `ledger row of webhook ${id} refused by PostgreSQL and skipped`);
+    }).then(
       () => {
         this.failures = 0;
         this.batches += 1;
@@ -134,6 +139,36 @@ function merge(batch: Batch, row: LedgerWebhook, attempts: LedgerAttempt[], requ
   if (!held || held.row.seq <= row.seq) batch.webhooks.set(row.id, { row, request: request ?? held?.request });
   else if (request && !held.request) held.request = request;
   for (const a of attempts) batch.attempts.set(attemptKey(a), a);
+}
+
+/**
+ * Writes a batch; when PostgreSQL refuses it for its data (SQLSTATE class 22 or 23, e.g. a NUL
+ * character it cannot store) rather than being out of reach, writes each webhook with its attempts
+ * on its own and skips only the ones refused. Otherwise one bad row would fail every later batch.
+ */
+async function writeIsolating(pool: pg.Pool, batch: Batch, skip: (err: unknown, webhookId: string) => void): Promise<void> {
+  try {
+    await write(pool, batch);
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    const byWebhook = new Map<string, Batch>();
+    const part = (id: string): Batch => byWebhook.get(id) ?? byWebhook.set(id, emptyBatch()).get(id)!;
+    for (const [id, pending] of batch.webhooks) part(id).webhooks.set(id, pending);
+    for (const [key, a] of batch.attempts) part(a.webhookId).attempts.set(key, a);
+    for (const [id, one] of byWebhook) {
+      try {
+        await write(pool, one);
+      } catch (oneErr) {
+        if (!isDataError(oneErr)) throw oneErr;
+        skip(oneErr, id);
+      }
+    }
+  }
+}
+
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23]/.test(code);
 }
 
 async function write(pool: pg.Pool, batch: Batch): Promise<void> {
