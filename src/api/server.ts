@@ -10,6 +10,7 @@ import { healthRoute, type DependencyCheck } from './health';
 import { codecRoutes } from './routes/codec';
 import { endpointRoutes } from './routes/endpoints';
 import { hostRoutes } from './routes/hosts';
+import { templateRoutes } from './routes/templates';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiOptions {
@@ -58,6 +59,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   webhookRoutes(app, options.hookflow);
   hostRoutes(app, options.hookflow);
   endpointRoutes(app, options.hookflow);
+  templateRoutes(app, options.hookflow);
   codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
   return app;
 }
