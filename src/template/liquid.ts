@@ -24,6 +24,9 @@ export class LiquidEngine {
     this.liquid = new Liquid({
       strictVariables: true,
       strictFilters: true,
+      // Strict, except where a missing value is the point: `{% if recipient.attributes.x %}` and a
+      // leading `| default: …` treat it as empty, as Braze users write them.
+      lenientIf: true,
       // Only an object's own fields are variables: no `constructor`, `__proto__` or getters of its prototype.
       ownPropertyOnly: true,
       parseLimit: limits.maxBytes,
