@@ -55,23 +55,17 @@ export function parseTemplateShape(input: unknown, maxBodyBytes: number): Templa
   objectOrIssue(input, '(template)');
   const result = templateSchema.safeParse(input);
   const issues: FieldIssue[] = result.success ? [] : toFieldIssues(result.error, input, '(template)');
-  if (result.success) {
-    const t = result.data;
-    // Header values and URL are Liquid: placeholders stand in for them here.
-    const probe = {
-      method: t.method,
-      url: 'https://template.invalid/',
-      headers: Object.fromEntries(Object.keys(t.headers).map((name) => [name, ''])),
-      ...(t.retry === undefined ? {} : { retry: t.retry }),
-      ...(t.timeoutMs === undefined ? {} : { timeoutMs: t.timeoutMs }),
-      ...(t.body === undefined ? {} : { body: t.body }),
-    };
-    try {
-      parseWebhook(probe, { maxBodyBytes });
-    } catch (err) {
-      if (!(err instanceof InvalidRequestError)) throw err;
-      issues.push(...err.issues);
-    }
+  // Header names, options, method and body size follow the webhook's rules: checked with its schema,
+  // on placeholders for what is Liquid, whether or not the rest of the template is well formed.
+  const raw = input;
+  const headers = typeof raw.headers === 'object' && raw.headers !== null && !Array.isArray(raw.headers) ? raw.headers : {};
+  const probe: Record<string, unknown> = { url: 'https://template.invalid/', headers: Object.fromEntries(Object.keys(headers).map((name) => [name, ''])) };
+  for (const field of ['method', 'retry', 'timeoutMs', 'body'] as const) if (raw[field] !== undefined) probe[field] = raw[field];
+  try {
+    parseWebhook(probe, { maxBodyBytes });
+  } catch (err) {
+    if (!(err instanceof InvalidRequestError)) throw err;
+    for (const issue of err.issues) if (!issues.some((i) => i.field === issue.field)) issues.push(issue);
   }
   if (issues.length > 0) throw new InvalidRequestError(issues, 'invalid_template');
   return result.data!;
