@@ -11,6 +11,8 @@ import { templateParts } from './parts';
 import type { TemplateContent } from './schema';
 
 const SECRETS_WORD = /(^|[^\w.$"'[])secrets\b/;
+/** Tags that read other files: a template is self-contained. */
+const FILE_TAGS = new Set(['include', 'render', 'layout']);
 const WHOLE_SECRET = /^secrets\.([A-Za-z0-9_]{1,64})$/;
 
 export function checkTemplateLiquid(content: TemplateContent, engine: LiquidEngine): void {
@@ -24,7 +26,7 @@ export function checkTemplateLiquid(content: TemplateContent, engine: LiquidEngi
   }
   const issues: FieldIssue[] = [];
   for (const part of parts) {
-    const problem = parseProblem(part.source, engine) ?? secretsProblem(part.source, engine);
+    const problem = parseProblem(part.source, engine) ?? tokenProblem(part.source, engine);
     if (problem) issues.push({ field: part.field, message: problem });
   }
   if (issues.length > 0) throw new InvalidRequestError(issues, 'invalid_template');
@@ -47,7 +49,7 @@ export function describeLiquidError(err: unknown): string {
   return position ? `line ${position[0]}, col ${position[1]}: ${message}` : message;
 }
 
-function secretsProblem(source: string, engine: LiquidEngine): string | undefined {
+function tokenProblem(source: string, engine: LiquidEngine): string | undefined {
   const tokens = new Tokenizer(source).readTopLevelTokens(engine.liquid.options);
   for (const token of tokens) {
     if (token.kind === TokenKind.Output) {
@@ -55,6 +57,9 @@ function secretsProblem(source: string, engine: LiquidEngine): string | undefine
       if (SECRETS_WORD.test(content) && !WHOLE_SECRET.test(content.trim())) {
         return `line ${token.getPosition()[0]}: secrets may only be used as a whole output {{ secrets.NAME }}, without filters (found {{ ${content.trim()} }})`;
       }
+    }
+    if (token instanceof TagToken && FILE_TAGS.has(token.name)) {
+      return `line ${token.getPosition()[0]}: {% ${token.name} %} is not available: a template cannot include files`;
     }
     if (token instanceof TagToken && SECRETS_WORD.test(token.content)) {
       return `line ${token.getPosition()[0]}: secrets may only be used as a whole output {{ secrets.NAME }}, not in {% ${token.name} %}`;

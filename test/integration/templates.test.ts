@@ -322,6 +322,28 @@ describe('templated webhooks', () => {
     expect(r.arrivals).toHaveLength(0);
   });
 
+  test('the SDK sends a template for a campaign: its id and campaign.id are the caller\'s', async () => {
+    const r = await pool.start();
+    const id = templateId('sdk');
+    expect(await stack.hookflow.saveTemplate(id, { url: r.url, body: { campaign: '{{ campaign.id }}', webhook: '{{ webhook.id }}', n: '{{ trigger.n }}' } })).toEqual({
+      id,
+      version: 1,
+      created: true,
+    });
+    const webhookId = `wh_${'c'.repeat(31)}${templateSeq % 10}`;
+    const sent = await stack.hookflow.sendTemplated({ template: { id }, recipient: { id: 'r1' }, trigger: { n: 3 } }, { id: webhookId, campaign: { id: 'spring-sale' } });
+    expect(sent).toEqual({ id: webhookId, created: true });
+    expect((await stack.hookflow.result(webhookId)).status).toBe('delivered');
+    expect(JSON.parse(r.arrivals[0].body.toString())).toEqual({ campaign: 'spring-sale', webhook: webhookId, n: 3 });
+    // The same id again (a retried dispatch) sends nothing more.
+    expect(await stack.hookflow.sendTemplated({ template: { id }, recipient: { id: 'r1' }, trigger: { n: 3 } }, { id: webhookId, campaign: { id: 'spring-sale' } })).toEqual({
+      id: webhookId,
+      created: false,
+    });
+    // A preview has no campaign: the template says so, naming the variable.
+    await expect(stack.hookflow.previewTemplate(id, { trigger: { n: 1 } })).rejects.toThrow('body.campaign: campaign is not defined');
+  });
+
   test('bad templated sends are refused with 400 naming the field', async () => {
     const id = templateId('exists');
     await call('PUT', `/v1/templates/${id}`, { url: 'https://x.example/' });

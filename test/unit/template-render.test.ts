@@ -129,6 +129,14 @@ describe('limits', () => {
     expect(loop.reason).toMatch(/limit exceeded/);
   });
 
+  test('a render that runs past its time is stopped with render_error', () => {
+    const quick = liquidEngine({ maxBytes: 65_536, renderMs: 20, memoryBytes: 100_000_000 });
+    const content = parseTemplateShape({ url: 'https://x.example/', body: '{% for i in (1..3000) %}{% for j in (1..3000) %}{% endfor %}{% endfor %}' }, 262_144);
+    expect(() => renderTemplate(quick, { id: 't', version: 1, content }, context, NONCE)).toThrow(
+      'template render limit exceeded (HOOKFLOW_TEMPLATE_RENDER_MS / HOOKFLOW_TEMPLATE_MEMORY_BYTES) (in body)',
+    );
+  });
+
   test('a template longer than the parse limit is refused at save', () => {
     const small = liquidEngine({ maxBytes: 1024, renderMs: 250, memoryBytes: 4_000_000 });
     const content = parseTemplateShape({ url: 'https://x.example/', body: 'x'.repeat(2000) }, 262_144);
@@ -193,6 +201,12 @@ describe('saving checks the Liquid and the shape', () => {
     ['the whole object', '{{ secrets }}', 'line 1: secrets may only be used as a whole output {{ secrets.NAME }}, without filters (found {{ secrets }})'],
   ])('secrets in %s are refused at save', (_what, source, message) => {
     expect(saveIssues({ url: 'https://x.example/', headers: { Authorization: source } })).toEqual([{ field: 'headers.Authorization', message }]);
+  });
+
+  test.each(['include', 'render', 'layout'])('{%% %s %%} of a file is refused at save', (tag) => {
+    expect(saveIssues({ url: 'https://x.example/', body: `a {% ${tag} "other" %}` })).toEqual([
+      { field: 'body', message: `line 1: {% ${tag} %} is not available: a template cannot include files` },
+    ]);
   });
 
   test('an attribute merely named secrets is fine', () => {
