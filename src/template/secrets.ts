@@ -62,3 +62,12 @@ export function substituteSecrets(text: string, nonce: string, env: NodeJS.Proce
     }
   });
 }
+
+/**
+ * A templated request's URL with its secret markers shown as `***`: the same for every webhook of
+ * the template (the markers' nonces differ), and free of secret values — what the gone-endpoint
+ * list keys a URL by.
+ */
+export function urlWithoutSecrets(request: { url: string; secretNonce?: string }): string {
+  return request.secretNonce === undefined ? request.url : maskSecrets(request.url, request.secretNonce);
+}

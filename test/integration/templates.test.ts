@@ -344,6 +344,19 @@ describe('templated webhooks', () => {
     await expect(stack.hookflow.previewTemplate(id, { trigger: { n: 1 } })).rejects.toThrow('body.campaign: campaign is not defined');
   });
 
+  test('a 410 from a URL holding a secret stops the later webhooks of that template too', async () => {
+    const r = await pool.start(() => ({ status: 410 }));
+    const id = templateId('gone');
+    await call('PUT', `/v1/templates/${id}`, { url: `${r.url}/hook?key={{ secrets.CRM_TOKEN }}`, body: { n: '{{ trigger.n }}' } });
+    const first = await call('POST', '/v1/webhooks', { template: { id }, trigger: { n: 1 } });
+    expect((await finished(first.body.id)).attempts.map((a) => a.statusCode)).toEqual([410]);
+    expect(r.arrivals[0].path).toBe(`/hook?key=${SECRET_VALUE}`);
+    const second = await call('POST', '/v1/webhooks', { template: { id }, trigger: { n: 2 } });
+    const state = await finished(second.body.id);
+    expect(state.attempts).toEqual([expect.objectContaining({ errorCode: 'gone' })]);
+    expect(r.arrivals).toHaveLength(1);
+  });
+
   test('bad templated sends are refused with 400 naming the field', async () => {
     const id = templateId('exists');
     await call('PUT', `/v1/templates/${id}`, { url: 'https://x.example/' });
