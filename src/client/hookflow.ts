@@ -334,6 +334,8 @@ export class Hookflow {
 
   private async retryFromLedger(id: string, notFound: WebhookNotFoundError): Promise<SendResult> {
     const [input, previous] = await onDatabase(() => Promise.all([this.ledger().request(id), this.ledger().state(id)]));
+    // A templated webhook that failed to render has no request to send again: its data must change.
+    if (!input && previous?.reason?.startsWith('render_error')) throw new WebhookConflictError(id, 'failed, with nothing rendered to send again', 'retry');
     if (!input || !previous) throw notFound;
     return this.restart(id, input, previous);
   }

@@ -297,6 +297,11 @@ describe('templated webhooks', () => {
       attempt_count: 0,
       origin: r.url,
     });
+    // Nothing was rendered, so there is nothing to send again.
+    expect(await call('POST', `/v1/webhooks/${sends[1].body.id}/retry`)).toEqual({
+      status: 409,
+      body: { error: 'conflict', message: `cannot retry webhook ${sends[1].body.id}: it is failed, with nothing rendered to send again` },
+    });
     const listed = await call('GET', `/v1/webhooks?status=failed&host=${r.authority}`);
     expect(listed.body.data.map((w: { id: string }) => w.id)).toEqual([sends[1].body.id]);
 
