@@ -84,7 +84,7 @@ export interface HookflowOptions {
   eagerStart?: boolean;
   /**
    * How long one Temporal call (start, describe, query, pause) may take before it fails as Temporal
-   * unreachable (DependencyUnavailableError). `result()` waits without bound; `cancel()` waits this long for a worker to carry out the cancel. @default 10000
+   * unreachable (DependencyUnavailableError). `result()` waits without bound; `cancel()` waits three times this long for a worker to carry out the cancel. @default 10000
    */
   callTimeoutMs?: number;
 }
@@ -310,7 +310,7 @@ export class Hookflow {
     await handle.cancel();
     // The cancel is recorded; a worker carries it out. With none running, answer unavailable
     // (it is safe to cancel again) rather than wait without end.
-    return this.temporal(() => handle.result());
+    return this.temporal(() => handle.result(), 2 * this.callTimeoutMs);
   }
 
   /**
