@@ -28,23 +28,8 @@ import { generateEncryptionKey } from '../../src/temporal/codec';
 import { startReceiver, type Arrival, type Receiver } from '../helpers/receiver';
 import { Checks, header, killAndWait, ledgerMismatches, mapLimit, sleep, tally, waitForFinalStates, waitUntil, withTimeout, type Child, type ScenarioResult } from '../faults/lib';
 import { ClusterStack } from './stack';
-import { HISTORY_SHARDS, TEMPORAL_SERVER_VERSION } from './temporal-server';
+import { API_ENV, BREAKER_COOLDOWN_MS, CLUSTER_ENV, DEPLOYMENT_ENV, HISTORY_SHARDS, MAX_CONCURRENT_SENDS, REPORT_INTERVAL_MS, TEMPORAL_SERVER_VERSION, TEST_ONLY_ENV } from './topology';
 
-const REPORT_INTERVAL_MS = 500;
-const BREAKER_COOLDOWN_MS = 8_000;
-const MAX_CONCURRENT_SENDS = 50;
-/** Settings of every worker and API in this test; docker-compose.yml's worker and API carry the same names. */
-export const CLUSTER_ENV: Record<string, string> = {
-  HOOKFLOW_MAX_CONCURRENT_SENDS: String(MAX_CONCURRENT_SENDS),
-  HOOKFLOW_HOST_REPORT_INTERVAL_MS: String(REPORT_INTERVAL_MS),
-  HOOKFLOW_BREAKER_MIN_REQUESTS: '10',
-  HOOKFLOW_BREAKER_FAILURE_RATIO: '0.5',
-  HOOKFLOW_BREAKER_WINDOW_MS: '10000',
-  HOOKFLOW_BREAKER_COOLDOWN_MS: String(BREAKER_COOLDOWN_MS),
-  HOOKFLOW_BREAKER_MAX_COOLDOWN_MS: String(BREAKER_COOLDOWN_MS),
-  HOOKFLOW_HOST_RESUME_RATE: '50',
-  HOOKFLOW_LEDGER_FLUSH_MS: '500',
-};
 const RETRY = { initialIntervalMs: 1_000, maxIntervalMs: 2_000, maxAttempts: 40 };
 
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
@@ -462,6 +447,11 @@ async function main(): Promise<number> {
     t = Date.now();
     for (const line of stack.setupTemporal().split('\n')) log(`setup-temporal: ${line.trim()}`);
     log(`setup-temporal took ${Date.now() - t} ms`);
+    // What this test gives its processes is what docker-compose.yml gives them (compose.test.ts), less the test's own.
+    const given = Object.keys(stack.env()).filter((k) => /^(HOOKFLOW_|TEMPORAL_|DATABASE_URL$)/.test(k));
+    const unexplained = given.filter((k) => !(k in TEST_ONLY_ENV) && ![...DEPLOYMENT_ENV, ...API_ENV].includes(k as never));
+    const missing = DEPLOYMENT_ENV.filter((k) => !given.includes(k));
+    if (unexplained.length || missing.length) throw new Error(`test/cluster/topology.ts is out of date: set here but not listed ${unexplained.join(', ') || '-'}; listed but not set ${missing.join(', ') || '-'}`);
     const hookflow = await stack.connect();
     const workers = [stack.startWorker(), stack.startWorker()];
     for (const w of workers) await stack.waitForPoller(hookflow, w);

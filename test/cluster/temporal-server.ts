@@ -13,16 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { track, waitUntil, type Child } from '../faults/lib';
 
-/** docker-compose.yml's `temporalio/server` image carries the same version (test/unit/compose.test.ts checks it). */
-export const TEMPORAL_SERVER_VERSION = '1.32.2';
-/** Go 1.26.8 is installed; the server needs at least 1.26.10. The approved toolchain comes through the module proxy. */
-export const GO_TOOLCHAIN = 'go1.27.3';
-/** The PostgreSQL plugin of Temporal's SQL persistence, in the config and for the sql tool. */
-export const SQL_PLUGIN = 'postgres12';
-/** History shards: fixed for the life of a cluster (it cannot change once the databases exist). */
-export const HISTORY_SHARDS = 4;
-export const PERSISTENCE_DATABASE = 'temporal';
-export const VISIBILITY_DATABASE = 'temporal_visibility';
+import { GO_TOOLCHAIN, HISTORY_SHARDS, PERSISTENCE_DATABASE, SQL_PLUGIN, TEMPORAL_SERVER_VERSION, VISIBILITY_DATABASE } from './topology';
 
 export interface TemporalBinaries {
   server: string;
@@ -32,7 +23,7 @@ export interface TemporalBinaries {
 }
 
 export function cacheDir(): string {
-  return path.join(process.env.HOOKFLOW_CACHE_DIR || path.join(os.homedir(), '.cache', 'hookflow'), `temporal-server-v${TEMPORAL_SERVER_VERSION}`);
+  return path.join(path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'hookflow'), `temporal-server-v${TEMPORAL_SERVER_VERSION}`);
 }
 
 function binariesIn(dir: string): TemporalBinaries {
