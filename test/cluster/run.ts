@@ -314,8 +314,11 @@ async function restartPostgres(c: Cluster, checks: Checks): Promise<void> {
   const receiver = await startReceiver(() => ({ hangMs: Math.floor(Math.random() * 51) }));
   try {
     const N = 400;
-    const posting = postWebhooks(c, N, `${receiver.url}/postgres`, 'postgres');
-    await waitUntil('a third of the webhooks to arrive', 180_000, () => arrivalsById(receiver.arrivals).size >= N / 3, { intervalMs: 20 });
+    const progress = { answered: 0 };
+    const posting = postWebhooks(c, N, `${receiver.url}/postgres`, 'postgres', 6, progress);
+    // Mid-run for clients and workers alike: a third posted, deliveries under way.
+    await waitUntil('a third of the webhooks to be posted', 180_000, () => progress.answered >= N / 3, { intervalMs: 5 });
+    checks.count('posted at the stop', progress.answered);
     checks.count('arrived at the stop', arrivalsById(receiver.arrivals).size);
     const t0 = Date.now();
     await c.stack.postgres!.stop();
@@ -343,8 +346,11 @@ async function restartFrontend(c: Cluster, checks: Checks): Promise<void> {
   const receiver = await startReceiver(() => ({ hangMs: Math.floor(Math.random() * 51) }));
   try {
     const N = 400;
-    const posting = postWebhooks(c, N, `${receiver.url}/frontend`, 'frontend');
-    await waitUntil('a third of the webhooks to arrive', 180_000, () => arrivalsById(receiver.arrivals).size >= N / 3, { intervalMs: 20 });
+    const progress = { answered: 0 };
+    const posting = postWebhooks(c, N, `${receiver.url}/frontend`, 'frontend', 6, progress);
+    // Mid-run for clients and workers alike: a third posted, deliveries under way.
+    await waitUntil('a third of the webhooks to be posted', 180_000, () => progress.answered >= N / 3, { intervalMs: 5 });
+    checks.count('posted at the stop', progress.answered);
     checks.count('arrived at the stop', arrivalsById(receiver.arrivals).size);
     const t0 = Date.now();
     const how = await killAndWait(c.stack.temporal!, 'SIGTERM', 30_000);

@@ -49,6 +49,9 @@ export function ensureTemporalBinaries(log: (message: string) => void): Temporal
   const started = Date.now();
   const built = spawnSync('go', ['install', ...packages], { env, encoding: 'utf8', timeout: 20 * 60_000 });
   fs.writeFileSync(path.join(building, 'build.log'), `$ go install ${packages.join(' ')}\n${built.stdout ?? ''}${built.stderr ?? ''}`);
+  if (built.error && (built.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    throw new Error(`the Temporal server is built from source and \`go\` is not on PATH: install Go (any release from 1.21 on fetches ${GO_TOOLCHAIN} by itself)`);
+  }
   if (built.status !== 0) throw new Error(`go install failed (${built.error?.message ?? `exit ${built.status}`}): ${(built.stderr ?? '').slice(-2_000)}`);
   const modCache = spawnSync('go', ['env', 'GOMODCACHE'], { env, encoding: 'utf8' }).stdout.trim();
   const moduleSchema = path.join(modCache, `go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}`, 'schema');
