@@ -71,11 +71,14 @@ interface Posted {
   perApi: number[];
   /** Posts that got no answer or a 5xx and were posted again. */
   reposted: number;
+  /** How the posts that were posted again were answered: HTTP status or the connection error. */
+  failedAnswers: string[];
 }
 
 async function postWebhooks(c: Cluster, n: number, url: string, tag: string, lanes = 16, progress?: { answered: number }): Promise<Posted> {
   const perApi = c.apis.map(() => 0);
   let reposted = 0;
+  const failedAnswers: string[] = [];
   const ids = await mapLimit(Array.from({ length: n }, (_, i) => i), lanes, async (seq) => {
     const key = `${tag}-${seq}`;
     const deadline = Date.now() + 90_000;
@@ -89,11 +92,12 @@ async function postWebhooks(c: Cluster, n: number, url: string, tag: string, lan
       }
       if ('status' in answer && answer.status < 500) throw new Error(`${key}: API answered ${answer.status}`);
       reposted++;
+      failedAnswers.push('error' in answer ? answer.error : `HTTP ${answer.status}`);
       if (Date.now() > deadline) throw new Error(`${key}: no API answered for 90 s (${'error' in answer ? answer.error : answer.status})`);
       await sleep(100);
     }
   });
-  return { ids, perApi, reposted };
+  return { ids, perApi, reposted, failedAnswers };
 }
 
 /** Distinct webhook-ids among a receiver's arrivals, and arrivals per id. */
@@ -303,7 +307,7 @@ async function killWorkerAndApi(c: Cluster, checks: Checks): Promise<void> {
     await c.stack.waitForPoller(c.hookflow, c.workers[0]);
     checks.count('kill → both back (ms)', Date.now() - killedAt);
     const posted = await posting;
-    checks.count('posts answered by api-1 / api-2, posted again', `${posted.perApi.join(' / ')}, ${posted.reposted}`);
+    checks.count('posts answered by api-1 / api-2, posted again', `${posted.perApi.join(' / ')}, ${posted.reposted} (${tally(posted.failedAnswers) || '-'})`);
     await nothingLost(checks, c, posted.ids, receiver, MAX_CONCURRENT_SENDS);
   } finally {
     await receiver.close();
@@ -330,7 +334,7 @@ async function restartPostgres(c: Cluster, checks: Checks): Promise<void> {
     checks.count('PostgreSQL fast shutdown (ms), down for (s)', `${stoppedMs}, ${((Date.now() - t0) / 1000).toFixed(1)}`);
     checks.count('arrivals while PostgreSQL was down', whileDown);
     const posted = await posting;
-    checks.count('posts posted again (API could not reach Temporal)', posted.reposted);
+    checks.count('posts posted again, and why', `${posted.reposted} (${tally(posted.failedAnswers) || '-'})`);
     const t1 = Date.now();
     await nothingLost(checks, c, posted.ids, receiver, MAX_CONCURRENT_SENDS);
     checks.count('PostgreSQL back → all delivered, ledger included (s)', ((Date.now() - t1) / 1000).toFixed(1));
@@ -361,7 +365,7 @@ async function restartFrontend(c: Cluster, checks: Checks): Promise<void> {
     for (const w of c.workers) await c.stack.waitForPoller(c.hookflow, w, 90_000);
     checks.count('frontend back → both workers polling (ms)', Date.now() - t0);
     const posted = await posting;
-    checks.count('posts posted again', posted.reposted);
+    checks.count('posts posted again, and why', `${posted.reposted} (${tally(posted.failedAnswers) || '-'})`);
     await nothingLost(checks, c, posted.ids, receiver, MAX_CONCURRENT_SENDS);
     for (const p of [...c.workers, ...c.apis.map((a) => a.child)]) checks.expect(p.alive(), `${p.name} died with the frontend (${p.exitedWith})`);
   } finally {
