@@ -100,6 +100,12 @@ async function postWebhooks(c: Cluster, n: number, url: string, tag: string, lan
   return { ids, perApi, reposted, failedAnswers };
 }
 
+/** An outage is a 503 (or no answer), which a client retries; a 500 says Hookflow has a bug. */
+function noBugAnswers(checks: Checks, posted: Posted): void {
+  const bugs = posted.failedAnswers.filter((a) => a === 'HTTP 500').length;
+  checks.expect(bugs === 0, `${bugs} posts were answered 500 (a bug) instead of 503 (an outage) during the fault`);
+}
+
 /** Distinct webhook-ids among a receiver's arrivals, and arrivals per id. */
 function arrivalsById(arrivals: readonly Arrival[]): Map<string, Arrival[]> {
   const byId = new Map<string, Arrival[]>();
@@ -308,6 +314,7 @@ async function killWorkerAndApi(c: Cluster, checks: Checks): Promise<void> {
     checks.count('kill → both back (ms)', Date.now() - killedAt);
     const posted = await posting;
     checks.count('posts answered by api-1 / api-2, posted again', `${posted.perApi.join(' / ')}, ${posted.reposted} (${tally(posted.failedAnswers) || '-'})`);
+    noBugAnswers(checks, posted);
     await nothingLost(checks, c, posted.ids, receiver, MAX_CONCURRENT_SENDS);
   } finally {
     await receiver.close();
@@ -335,6 +342,7 @@ async function restartPostgres(c: Cluster, checks: Checks): Promise<void> {
     checks.count('arrivals while PostgreSQL was down', whileDown);
     const posted = await posting;
     checks.count('posts posted again, and why', `${posted.reposted} (${tally(posted.failedAnswers) || '-'})`);
+    noBugAnswers(checks, posted);
     const t1 = Date.now();
     await nothingLost(checks, c, posted.ids, receiver, MAX_CONCURRENT_SENDS);
     checks.count('PostgreSQL back → all delivered, ledger included (s)', ((Date.now() - t1) / 1000).toFixed(1));
@@ -366,6 +374,7 @@ async function restartFrontend(c: Cluster, checks: Checks): Promise<void> {
     checks.count('frontend back → both workers polling (ms)', Date.now() - t0);
     const posted = await posting;
     checks.count('posts posted again, and why', `${posted.reposted} (${tally(posted.failedAnswers) || '-'})`);
+    noBugAnswers(checks, posted);
     await nothingLost(checks, c, posted.ids, receiver, MAX_CONCURRENT_SENDS);
     for (const p of [...c.workers, ...c.apis.map((a) => a.child)]) checks.expect(p.alive(), `${p.name} died with the frontend (${p.exitedWith})`);
   } finally {
