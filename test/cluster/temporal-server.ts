@@ -43,7 +43,7 @@ export function ensureTemporalBinaries(log: (message: string) => void): Temporal
   const building = `${dir}.building-${process.pid}`;
   fs.rmSync(building, { recursive: true, force: true });
   fs.mkdirSync(building, { recursive: true });
-  const env = { ...process.env, GOTOOLCHAIN: GO_TOOLCHAIN, GOBIN: building, GOFLAGS: '-mod=mod' };
+  const env = { ...process.env, GOTOOLCHAIN: GO_TOOLCHAIN, GOBIN: building };
   const packages = [`go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `go.temporal.io/server/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`];
   log(`building Temporal server v${TEMPORAL_SERVER_VERSION} with ${GO_TOOLCHAIN} into ${dir} (once; about 4 minutes on 2 cores)`);
   const started = Date.now();
