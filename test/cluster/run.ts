@@ -11,7 +11,14 @@
  *   4. a worker and an API SIGKILLed mid-run: nothing lost;
  *   5. PostgreSQL restarted under load: Temporal and Hookflow reconnect, nothing lost;
  *   6. the Temporal frontend restarted under load: nothing lost;
- *   7. a worker started with the wrong encryption key refuses to start, saying why.
+ *   7. a worker started with the wrong encryption key refuses to start, saying why;
+ *   8. what an operator watches: the shard count, schedule-to-start (matching's histograms).
+ *
+ * Clients post as a careful client would: its own idempotency key per webhook, and a post that
+ * gets no answer or a 503 goes again (to the other API). A 500 during a fault fails the phase:
+ * an outage must be told apart from a bug. "Nothing lost" means every webhook delivered, exactly
+ * the ids sent arrived, duplicates only from attempts in flight at the fault (each under its
+ * webhook-id), and Hookflow's ledger equal to Temporal.
  *
  * The last line is `N passed, N failed`; the exit code is non-zero when anything failed.
  * CLUSTER_KEEP=1 keeps the temp dir (process logs, PostgreSQL data); a failed run always keeps it.
