@@ -47,6 +47,8 @@ export class LedgerWriter {
   dropped = 0;
   /** Batches written. */
   batches = 0;
+  /** Rows PostgreSQL refused as data (not as an outage), skipped so that they hold up no other row. */
+  rejected = 0;
 
   constructor(private readonly options: LedgerWriterOptions) {}
 
@@ -97,7 +99,10 @@ export class LedgerWriter {
   private flush(): Promise<void> {
     const batch = this.batch;
     this.batch = emptyBatch();
-    this.flushing = write(this.options.pool, batch).then(
+    this.flushing = writeIsolating(this.options.pool, batch, (err, id) => {
+      this.rejected += 1;
+      this.options.onError(err, `ledger row of webhook ${id} refused by PostgreSQL and skipped`);
+    }).then(
       () => {
         this.failures = 0;
         this.batches += 1;
@@ -136,6 +141,36 @@ function merge(batch: Batch, row: LedgerWebhook, attempts: LedgerAttempt[], requ
   for (const a of attempts) batch.attempts.set(attemptKey(a), a);
 }
 
+/**
+ * Writes a batch; when PostgreSQL refuses it for its data (SQLSTATE class 22 or 23, e.g. a NUL
+ * character it cannot store) rather than being out of reach, writes each webhook with its attempts
+ * on its own and skips only the ones refused. Otherwise one bad row would fail every later batch.
+ */
+async function writeIsolating(pool: pg.Pool, batch: Batch, skip: (err: unknown, webhookId: string) => void): Promise<void> {
+  try {
+    await write(pool, batch);
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    const byWebhook = new Map<string, Batch>();
+    const part = (id: string): Batch => byWebhook.get(id) ?? byWebhook.set(id, emptyBatch()).get(id)!;
+    for (const [id, pending] of batch.webhooks) part(id).webhooks.set(id, pending);
+    for (const [key, a] of batch.attempts) part(a.webhookId).attempts.set(key, a);
+    for (const [id, one] of byWebhook) {
+      try {
+        await write(pool, one);
+      } catch (oneErr) {
+        if (!isDataError(oneErr)) throw oneErr;
+        skip(oneErr, id);
+      }
+    }
+  }
+}
+
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
 async function write(pool: pg.Pool, batch: Batch): Promise<void> {
   if (batch.webhooks.size + batch.attempts.size === 0) return;
   const client = await pool.connect();
@@ -154,15 +189,17 @@ async function write(pool: pg.Pool, batch: Batch): Promise<void> {
 
 const UPSERT_WEBHOOKS = `
 INSERT INTO webhooks (id, seq, created_at, status, method, origin, authority, tags, attempt_count,
-                      last_status_code, next_attempt_at, completed_at, reason, request)
+                      last_status_code, next_attempt_at, completed_at, reason, request, template_id, template_version)
 SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
                      $7::text[], $8::jsonb[], $9::int[], $10::int[], $11::timestamptz[], $12::timestamptz[],
-                     $13::text[], $14::bytea[])
+                     $13::text[], $14::bytea[], $15::text[], $16::int[])
 ON CONFLICT (id) DO UPDATE SET
   seq = EXCLUDED.seq, status = EXCLUDED.status, tags = EXCLUDED.tags,
   attempt_count = EXCLUDED.attempt_count, last_status_code = EXCLUDED.last_status_code,
   next_attempt_at = EXCLUDED.next_attempt_at, completed_at = EXCLUDED.completed_at,
-  reason = EXCLUDED.reason, request = COALESCE(EXCLUDED.request, webhooks.request), updated_at = now()
+  reason = EXCLUDED.reason, request = COALESCE(EXCLUDED.request, webhooks.request),
+  template_id = COALESCE(EXCLUDED.template_id, webhooks.template_id),
+  template_version = COALESCE(EXCLUDED.template_version, webhooks.template_version), updated_at = now()
 WHERE webhooks.seq < EXCLUDED.seq`;
 
 const INSERT_ATTEMPTS = `
@@ -187,6 +224,8 @@ function webhookColumns(rows: PendingWebhook[]): unknown[] {
     col((p) => p.row.completedAt ?? null),
     col((p) => p.row.reason ?? null),
     col((p) => p.request ?? null),
+    col((p) => p.row.templateId ?? null),
+    col((p) => p.row.templateVersion ?? null),
   ];
 }
 

@@ -13,6 +13,7 @@ import { endpointRoutes } from './routes/endpoints';
 import { hostRoutes } from './routes/hosts';
 import { metricsRoute } from './routes/metrics';
 import { DOCS_ROUTES, registerOpenApi } from './openapi/document';
+import { templateRoutes } from './routes/templates';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiOptions {
@@ -66,6 +67,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     webhookRoutes(api, options.hookflow);
     hostRoutes(api, options.hookflow);
     endpointRoutes(api, options.hookflow);
+    templateRoutes(api, options.hookflow);
     if (options.metrics) metricsRoute(api, options.metrics);
     codecRoutes(api, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
   });

@@ -35,34 +35,16 @@ export interface Receiver {
 
 const MAX_MISBEHAVIOUR_MS = 60_000;
 
-export async function startReceiver(script: (arrival: Arrival) => Reply = () => ({ status: 200 })): Promise<Receiver> {
+/** Arrivals in order, and waiting for a count of them: shared by in-process and child-process receivers. */
+export function arrivalLog(): Pick<Receiver, 'arrivals' | 'waitFor'> & { add(arrival: Arrival): void } {
   const arrivals: Arrival[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const arrival: Arrival = {
-        n: arrivals.length + 1,
-        at: Date.now(),
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks),
-      };
+  return {
+    arrivals,
+    add(arrival) {
       arrivals.push(arrival);
       for (const w of waiters.filter((w) => arrivals.length >= w.count)) w.resolve();
-      answer(script(arrival), req, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    authority: `127.0.0.1:${port}`,
-    arrivals,
+    },
     waitFor(count, timeoutMs = 20_000) {
       if (arrivals.length >= count) return Promise.resolve(arrivals);
       return new Promise((resolve, reject) => {
@@ -76,6 +58,37 @@ export async function startReceiver(script: (arrival: Arrival) => Reply = () => 
         });
       });
     },
+  };
+}
+
+export async function startReceiver(script: (arrival: Arrival) => Reply = () => ({ status: 200 })): Promise<Receiver> {
+  const log = arrivalLog();
+  const server = http.createServer((req, res) => {
+    // Stamped when the request's head arrives, as a host's rate limiter would count it.
+    const at = Date.now();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const arrival: Arrival = {
+        n: log.arrivals.length + 1,
+        at,
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
+      log.add(arrival);
+      answer(script(arrival), req, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    authority: `127.0.0.1:${port}`,
+    arrivals: log.arrivals,
+    waitFor: log.waitFor,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -125,11 +138,20 @@ function answer(reply: Reply, req: http.IncomingMessage, res: http.ServerRespons
 }
 
 /** Receivers started for one test file; `closeAll()` in its afterAll closes them. */
-export function receiverPool(): { start(script?: (arrival: Arrival) => Reply): Promise<Receiver>; closeAll(): Promise<void> } {
+export function receiverPool(): {
+  start(script?: (arrival: Arrival) => Reply): Promise<Receiver>;
+  /** Closes this receiver with the others, e.g. one from startReceiverProcess. */
+  add(receiver: Receiver): Receiver;
+  closeAll(): Promise<void>;
+} {
   const started: Receiver[] = [];
   return {
     async start(script) {
       const r = await startReceiver(script);
+      started.push(r);
+      return r;
+    },
+    add(r) {
       started.push(r);
       return r;
     },

@@ -3,7 +3,8 @@
  * webhook goes to; they share the host workflows). What an operator's pause, an open breaker, a
  * drain and an advertised rate limit promise must hold for the deployment, not per worker.
  */
-import { rateLimited, receiverPool } from '../helpers/receiver';
+import { receiverPool } from '../helpers/receiver';
+import { startReceiverProcess } from '../helpers/receiver-process';
 import { PATIENT_RETRY, startTestStack, type TestStack } from '../helpers/stack';
 import { peak, sleep, until } from '../helpers/wait';
 
@@ -94,8 +95,8 @@ test('a worker that has not sent to a host for a while does not leak an attempt 
 }, 90_000);
 
 test('an advertised X-Rate-Limit-Limit of 10 per second holds for both workers together', async () => {
-  const { script } = rateLimited(10);
-  const r = await receiver(script);
+  // Its own process stamps arrivals as the host would (see receiver-process.ts).
+  const r = pool.add(await startReceiverProcess('rate-limited:10'));
   // The first answer teaches the limit; every worker keeps to it from its next lease renewal.
   await delivered(a, await send(a, 1, { url: r.url }));
   await sleep(2 * REPORT_INTERVAL_MS);
@@ -107,7 +108,7 @@ test('an advertised X-Rate-Limit-Limit of 10 per second holds for both workers t
 }, 120_000);
 
 test(`a host that comes back sees at most ${RESUME_RATE} requests a second from both workers, new webhooks included`, async () => {
-  const r = await receiver();
+  const r = pool.add(await startReceiverProcess('ok'));
   await a.hookflow.pauseHost(r.authority);
   const waiting = [...(await send(a, 50, { url: r.url, retry: patient })), ...(await send(b, 50, { url: r.url, retry: patient }))];
   await until('100 webhooks to wait', async () => ((await a.hookflow.hostStatus(r.authority)).pausedWebhooks === 100 ? true : undefined), 60_000);

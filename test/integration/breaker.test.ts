@@ -2,7 +2,8 @@
  * The per-host circuit breaker against real receivers and a real Temporal server, with short
  * configured windows so that a test takes seconds.
  */
-import { rateLimited, receiverPool } from '../helpers/receiver';
+import { receiverPool } from '../helpers/receiver';
+import { startReceiverProcess } from '../helpers/receiver-process';
 import { PATIENT_RETRY, startTestStack, type TestStack } from '../helpers/stack';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
@@ -112,13 +113,16 @@ test('429 with X-Rate-Limit-Remaining: 0 holds every pending webhook to that hos
 }, 60_000);
 
 test('a host advertising X-Rate-Limit-Limit: 10 per second never sees more than 10 in a second', async () => {
-  const { script, perWindow } = rateLimited(10);
-  const b = await receiver(script);
+  // Its own process stamps arrivals as the host would (see receiver-process.ts).
+  const b = pool.add(await startReceiverProcess('rate-limited:10'));
   // The limit is learnt from the host's first answer.
   await stack.hookflow.result((await stack.hookflow.send({ url: b.url })).id);
   const sent = await Promise.all(Array.from({ length: 40 }, () => stack.hookflow.send({ url: b.url, retry: patient })));
   for (const { id } of sent) expect((await stack.hookflow.result(id)).status).toBe('delivered');
+  const perWindow = new Map<number, number>();
+  for (const { at } of b.arrivals) perWindow.set(Math.floor(at / 1000), (perWindow.get(Math.floor(at / 1000)) ?? 0) + 1);
   expect(Math.max(...perWindow.values())).toBeLessThanOrEqual(10);
+  // No request over the limit: none was answered 429 and sent again.
   expect(b.arrivals).toHaveLength(41);
 }, 90_000);
 

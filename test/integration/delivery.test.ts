@@ -2,7 +2,11 @@
  * End to end through the client SDK: a real Temporal server, the real worker, real receivers on
  * 127.0.0.1. Assertions are on what the receiver saw and on what status() reports.
  */
+import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { Hookflow } from '../../src/client/hookflow';
+import { webhookWorkflowId } from '../../src/delivery/definitions';
+import { DependencyUnavailableError } from '../../src/errors';
 import { receiverPool, type Reply } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -210,6 +214,19 @@ describe('operators steer a webhook', () => {
     expect((await stack.hookflow.status(id)).status).toBe('cancelled');
     await expect(stack.hookflow.cancel(id)).rejects.toThrow(`cannot cancel webhook ${id}: it is cancelled`);
     expect(r.arrivals).toHaveLength(1);
+  });
+
+  test('cancel with no worker to carry it out answers unavailable after the call timeout instead of waiting forever', async () => {
+    const idle = await Hookflow.connect({ config: { ...stack.config, taskQueue: `no-worker-${randomUUID()}` }, encryptionKey: stack.encryptionKey, callTimeoutMs: 1_500 });
+    try {
+      const { id } = await idle.send({ url: 'http://127.0.0.1:9/never' });
+      const started = Date.now();
+      await expect(idle.cancel(id)).rejects.toBeInstanceOf(DependencyUnavailableError);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      await idle.client.workflow.getHandle(webhookWorkflowId(id)).terminate('test cleanup');
+    } finally {
+      await idle.close();
+    }
   });
 
   test('retry sends a failed webhook again as the same message', async () => {

@@ -12,7 +12,8 @@ import type { AttemptSummary } from '../../ledger/store';
 import { JOB_STATUSES, type JobView } from '../../recovery/definitions';
 
 const time = z.string().describe('RFC 3339 time');
-const ERROR_CODES = ['timeout', 'network', 'blocked', 'gone', 'internal'] as const;
+// SendErrorCode (src/receiver/classify.ts); the checks at the end fail the build when one is added there.
+const ERROR_CODES = ['timeout', 'network', 'blocked', 'gone', 'internal', 'secret'] as const;
 const strings = z.record(z.string(), z.string());
 
 export const attemptSchema = z.object({
@@ -40,8 +41,7 @@ export const webhookStateSchema = z
     nextAttemptAt: time.optional(),
     waitingFor: z.enum(['host', 'rate-limit']).optional(),
     reason: z.string().optional(),
-  })
-  ;
+  });
 
 export const acceptedSchema = z.object({ id: z.string(), status: z.enum(WEBHOOK_STATUSES) });
 
@@ -61,8 +61,7 @@ export const listPageSchema = z
       }),
     ),
     nextCursor: z.string().optional().describe('Absent on the last page'),
-  })
-  ;
+  });
 
 export const attemptSummarySchema = z.object({
   number: z.number().int(),
@@ -87,8 +86,7 @@ export const jobSchema = z
     pending: z.number().int(),
     createdAt: time,
     completedAt: time.optional(),
-  })
-  ;
+  });
 export const recoverAnswerSchema = jobSchema.extend({ jobId: z.string() });
 
 export const hostSchema = z
@@ -103,12 +101,10 @@ export const hostSchema = z
     draining: z.boolean(),
     cooldownMs: z.number(),
     rateLimit: z.object({ limit: z.number(), windowMs: z.number() }).optional(),
-  })
-  ;
+  });
 
 export const goneEndpointsSchema = z
-  .object({ data: z.array(z.object({ hash: z.string(), origin: z.string(), webhookId: z.string(), goneAt: time })) })
-  ;
+  .object({ data: z.array(z.object({ hash: z.string(), origin: z.string(), webhookId: z.string(), goneAt: time })) });
 
 export const errorSchema = z
   .object({
@@ -117,12 +113,10 @@ export const errorSchema = z
     issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     dependency: z.string().optional(),
     requestId: z.string().optional(),
-  })
-  ;
+  });
 
 export const healthSchema = z
-  .object({ status: z.enum(['ok', 'unavailable']), dependencies: z.record(z.string(), z.enum(['ok', 'unreachable'])) })
-  ;
+  .object({ status: z.enum(['ok', 'unavailable']), dependencies: z.record(z.string(), z.enum(['ok', 'unreachable'])) });
 
 // The compiler checks each schema against the type the SDK returns, both ways.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
