@@ -9,7 +9,9 @@ import { errorHandler, sendError } from './errors';
 import { healthRoute, type DependencyCheck } from './health';
 import { codecRoutes } from './routes/codec';
 import { endpointRoutes } from './routes/endpoints';
+import { eventRoutes } from './routes/events';
 import { hostRoutes } from './routes/hosts';
+import { recipientRoutes } from './routes/recipients';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiOptions {
@@ -58,6 +60,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   webhookRoutes(app, options.hookflow);
   hostRoutes(app, options.hookflow);
   endpointRoutes(app, options.hookflow);
+  recipientRoutes(app, options.hookflow);
+  eventRoutes(app, options.hookflow);
   codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
   return app;
 }
