@@ -54,6 +54,10 @@ export async function putRecipient(pool: pg.Pool, id: string, patch: AttributePa
 export async function withTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // A connection lost while checked out is emitted as an 'error' event: unheard, it would crash
+  // the process (a worker's listener poll when PostgreSQL restarts). The query in flight fails too.
+  const lost = (): void => void (broken = true);
+  client.on('error', lost);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -64,6 +68,7 @@ export async function withTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient
     await client.query('ROLLBACK').catch(() => (broken = true));
     throw err;
   } finally {
+    client.off('error', lost);
     client.release(broken);
   }
 }
