@@ -143,6 +143,21 @@ describe('events', () => {
     expect((await call('GET', '/v1/recipients/dave')).body.attributes).toEqual({});
   });
 
+  test('attributes of a batch apply in order: the last value of a key wins, null removes it', async () => {
+    await call('PUT', '/v1/recipients/gina', { attributes: { old: 1, seats: 1, plan: 'free' } });
+    const res = await call('POST', '/v1/events', {
+      events: [
+        { name: 'upgraded', recipientId: 'gina', attributes: { plan: 'pro', seats: 2 } },
+        { name: 'moved', recipientId: 'hal', attributes: { city: 'Oslo', nothing: null } },
+        { name: 'downgraded', recipientId: 'gina', attributes: { plan: null, city: 'Paris' } },
+        { name: 'seen', recipientId: 'gina' },
+      ],
+    });
+    expect(res.status).toBe(202);
+    expect((await call('GET', '/v1/recipients/gina')).body.attributes).toEqual({ old: 1, seats: 2, city: 'Paris' });
+    expect((await call('GET', '/v1/recipients/hal')).body.attributes).toEqual({ city: 'Oslo' });
+  });
+
   test('the same event id twice is stored once and changes nothing the second time', async () => {
     const event = { id: 'order-1', name: 'purchased', recipientId: 'erin', properties: { total: 10 }, attributes: { orders: 1 } };
     expect((await call('POST', '/v1/events', event)).body).toEqual({ events: [{ id: 'order-1', created: true }] });
