@@ -7,6 +7,7 @@ import type { Hookflow } from '../client/hookflow';
 import { createKeyChecker } from './auth';
 import { errorHandler, sendError } from './errors';
 import { healthRoute, type DependencyCheck } from './health';
+import { requestSerializer } from './request-log';
 import { codecRoutes } from './routes/codec';
 import { endpointRoutes } from './routes/endpoints';
 import { eventRoutes } from './routes/events';
@@ -36,7 +37,7 @@ const PUBLIC_ROUTES = new Set(['/healthz']);
 
 export function buildApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info', redact: ['req.headers.authorization'] },
+    logger: { level: options.logLevel ?? 'info', redact: ['req.headers.authorization'], serializers: { req: requestSerializer } },
     // JSON escapes can make a body several times its sent size; the schema enforces the real limit
     // with a message that names the field.
     bodyLimit: options.maxBodyBytes * 6 + 1_048_576,
