@@ -14,6 +14,7 @@ import type { GoneList } from './endpoint/gone-list';
 import { createLedgerActivities } from './ledger';
 import type { LedgerWriter } from './ledger/writer';
 import { sendAttempt, type SendDeps } from './send-attempt';
+import { urlWithoutSecrets } from '../src/template/secrets';
 
 export interface ActivityDeps extends SendDeps {
   gate: HostGate;
@@ -40,7 +41,9 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
     const workflowId = info.workflowExecution?.workflowId ?? '';
     const runId = info.workflowExecution?.runId;
     const ticket = input.ticket ?? 0;
-    if (deps.gone?.isGone(input.request.url)) {
+    // A template's URL is keyed without its secret markers, whose nonce differs per webhook.
+    const goneUrl = urlWithoutSecrets(input.request);
+    if (deps.gone?.isGone(goneUrl)) {
       const errorMessage = 'the endpoint answered 410 Gone before; nothing sent (GET /v1/endpoints/gone, then DELETE it to re-enable)';
       return { startedAtMs: Date.now(), durationMs: 0, errorCode: 'gone', errorMessage };
     }
@@ -48,7 +51,7 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
       const result = await sendAttempt(deps, input, cancel);
       deps.gate.record(input.authority, workflowId, ticket, result, input.probe ?? false);
       if (result.statusCode === 410 && deps.gone) {
-        await deps.gone.mark(input.request.url, input.id).catch((err: unknown) => deps.onError?.(err, 'remembering a gone endpoint'));
+        await deps.gone.mark(goneUrl, input.id).catch((err: unknown) => deps.onError?.(err, 'remembering a gone endpoint'));
       }
       return result;
     };

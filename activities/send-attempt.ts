@@ -9,6 +9,7 @@ import { request, type Dispatcher } from 'undici';
 import { ATTEMPT_BUDGET, budgetError, budgetHeaders } from '../src/delivery/attempt-budget';
 import type { SendAttemptInput, SendAttemptResult } from '../src/delivery/definitions';
 import type { SendErrorCode } from '../src/receiver/classify';
+import { SecretUnavailableError, substituteSecrets } from '../src/template/secrets';
 import { USER_AGENT } from '../src/version';
 
 /** Bytes of the response body kept in the attempt record (the rest of what was read is dropped). */
@@ -19,6 +20,29 @@ export interface SendDeps {
   dispatcher: Dispatcher;
   /** HOOKFLOW_MAX_RESPONSE_BYTES */
   maxResponseBytes: number;
+  /** Where `{{ secrets.NAME }}` values come from (HOOKFLOW_SECRET_NAME). @default process.env */
+  secrets?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The request with a template's secret markers replaced by their values: done here, at each send,
+ * so the values never enter the workflow's history, the ledger or a log. Throws SecretUnavailableError.
+ */
+export function withSecrets(input: SendAttemptInput, env: NodeJS.ProcessEnv): SendAttemptInput {
+  const nonce = input.request.secretNonce;
+  if (nonce === undefined) return input;
+  const sub = (text: string): string => substituteSecrets(text, nonce, env);
+  const { secretNonce: _nonce, ...request } = input.request;
+  return {
+    ...input,
+    request: {
+      ...request,
+      url: sub(request.url),
+      headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, sub(v)])),
+      ...(request.body === undefined ? {} : { body: sub(request.body) }),
+    },
+    ...(input.signingSecret === undefined ? {} : { signingSecret: sub(input.signingSecret) }),
+  };
 }
 
 export function outboundHeaders(input: SendAttemptInput, nowMs: number): Record<string, string> {
@@ -36,13 +60,20 @@ export function outboundHeaders(input: SendAttemptInput, nowMs: number): Record<
   return headers;
 }
 
-export async function sendAttempt(deps: SendDeps, input: SendAttemptInput, cancel?: AbortSignal): Promise<SendAttemptResult> {
+export async function sendAttempt(deps: SendDeps, templated: SendAttemptInput, cancel?: AbortSignal): Promise<SendAttemptResult> {
   const startedAtMs = Date.now();
   const done = (fields: Partial<SendAttemptResult>): SendAttemptResult => ({
     startedAtMs,
     durationMs: Date.now() - startedAtMs,
     ...fields,
   });
+  let input: SendAttemptInput;
+  try {
+    input = withSecrets(templated, deps.secrets ?? process.env);
+  } catch (err) {
+    if (err instanceof SecretUnavailableError) return done({ errorCode: 'secret', errorMessage: budgetError(err.message) });
+    throw err;
+  }
 
   const timeout = AbortSignal.timeout(input.timeoutMs);
   const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;

@@ -18,6 +18,7 @@ import { benchDatabase, stopBenchPostgres } from './lib/postgres';
 import { ledgerList } from './scenarios/ledger-list';
 import { downHost } from './scenarios/down-host';
 import { eventIngest } from './scenarios/event-ingest';
+import { floor } from './scenarios/floor';
 import { retryHeavy } from './scenarios/retry-heavy';
 import { slowReceiver } from './scenarios/slow-receiver';
 
@@ -87,6 +88,15 @@ async function main(): Promise<void> {
   if (wanted('hookflow')) {
     log('hookflow: client SDK send, delivery workflow, local send activity, breaker reporting on');
     scenarios.hookflow = await onFreshTemporal((t) => hookflowSystem(t, logs), measured);
+  }
+  if (wanted('floor')) {
+    log('floor: an empty workflow, started as hookflow starts a webhook (codec, start options, search attributes)');
+    const temporal = await startBenchTemporal(work);
+    try {
+      scenarios.floor = await floor(temporal, logs, { count: SIZES.count, inFlight: IN_FLIGHT, log });
+    } finally {
+      await temporal.stop();
+    }
   }
   if (wanted('hookflow-no-ledger')) {
     log('hookflow-no-ledger: the same with HOOKFLOW_LEDGER_WRITES=false (what writing the ledger costs)');
@@ -182,6 +192,7 @@ async function main(): Promise<void> {
       hookflowOverNaive: ratio(scenarios.hookflow as Figures, scenarios.naive as Figures),
       hookflowOverRaw: ratio(scenarios.hookflow as Figures, scenarios.raw as Figures),
       ledgerOverNoLedger: ratio(scenarios.hookflow as Figures, scenarios['hookflow-no-ledger'] as Figures),
+      hookflowOverFloor: ratio(scenarios.hookflow as Figures, scenarios.floor as Figures),
     },
     notes,
     wallSeconds: round((Date.now() - started) / 1000),

@@ -184,6 +184,24 @@ export const SETTINGS = {
     doc: 'Largest webhook body accepted, in bytes (after JSON serialisation).',
     parse: int(1, 1_500_000),
   },
+  templateMaxBytes: {
+    env: 'HOOKFLOW_TEMPLATE_MAX_BYTES',
+    default: '65536',
+    doc: 'Largest Liquid template accepted (URL, headers and body together, in characters): the parse limit of untrusted templates.',
+    parse: int(1024, 1_048_576),
+  },
+  templateRenderMs: {
+    env: 'HOOKFLOW_TEMPLATE_RENDER_MS',
+    default: '250',
+    doc: 'Longest time one template may take to render (per part: URL, each header, the body); a slower one fails that webhook with `render_error`.',
+    parse: int(10, 10_000),
+  },
+  templateMemoryBytes: {
+    env: 'HOOKFLOW_TEMPLATE_MEMORY_BYTES',
+    default: '4000000',
+    doc: "Memory one template's render may allocate in strings and arrays (liquidjs memoryLimit); beyond it that webhook fails with `render_error`.",
+    parse: int(10_000, 100_000_000),
+  },
   maxResponseBytes: {
     env: 'HOOKFLOW_MAX_RESPONSE_BYTES',
     default: '65536',

@@ -79,6 +79,13 @@ export class NotFoundError extends HookflowError {
   }
 }
 
+/** Thrown when no template (or no such version of it) exists. */
+export class TemplateNotFoundError extends NotFoundError {
+  constructor(readonly templateId: string, version?: number) {
+    super('template', version === undefined ? templateId : `${templateId} version ${version}`);
+  }
+}
+
 /** Thrown when no job has the id asked for. */
 export class JobNotFoundError extends NotFoundError {
   constructor(readonly jobId: string) {

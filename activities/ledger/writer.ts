@@ -189,15 +189,17 @@ async function write(pool: pg.Pool, batch: Batch): Promise<void> {
 
 const UPSERT_WEBHOOKS = `
 INSERT INTO webhooks (id, seq, created_at, status, method, origin, authority, tags, attempt_count,
-                      last_status_code, next_attempt_at, completed_at, reason, request)
+                      last_status_code, next_attempt_at, completed_at, reason, request, template_id, template_version)
 SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
                      $7::text[], $8::jsonb[], $9::int[], $10::int[], $11::timestamptz[], $12::timestamptz[],
-                     $13::text[], $14::bytea[])
+                     $13::text[], $14::bytea[], $15::text[], $16::int[])
 ON CONFLICT (id) DO UPDATE SET
   seq = EXCLUDED.seq, status = EXCLUDED.status, tags = EXCLUDED.tags,
   attempt_count = EXCLUDED.attempt_count, last_status_code = EXCLUDED.last_status_code,
   next_attempt_at = EXCLUDED.next_attempt_at, completed_at = EXCLUDED.completed_at,
-  reason = EXCLUDED.reason, request = COALESCE(EXCLUDED.request, webhooks.request), updated_at = now()
+  reason = EXCLUDED.reason, request = COALESCE(EXCLUDED.request, webhooks.request),
+  template_id = COALESCE(EXCLUDED.template_id, webhooks.template_id),
+  template_version = COALESCE(EXCLUDED.template_version, webhooks.template_version), updated_at = now()
 WHERE webhooks.seq < EXCLUDED.seq`;
 
 const INSERT_ATTEMPTS = `
@@ -222,6 +224,8 @@ function webhookColumns(rows: PendingWebhook[]): unknown[] {
     col((p) => p.row.completedAt ?? null),
     col((p) => p.row.reason ?? null),
     col((p) => p.request ?? null),
+    col((p) => p.row.templateId ?? null),
+    col((p) => p.row.templateVersion ?? null),
   ];
 }
 

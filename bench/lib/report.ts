@@ -33,6 +33,15 @@ export function renderResults(result: {
     `hookflow / naive: **${result.ratios.hookflowOverNaive ?? '–'}×** deliveries per second; hookflow / raw: ${result.ratios.hookflowOverRaw ?? '–'}×.`,
     `hookflow with the ledger / without (HOOKFLOW_LEDGER_WRITES=false): **${result.ratios.ledgerOverNoLedger ?? '–'}×** deliveries per second.`,
   ];
+  const floor = s.floor as Row | undefined;
+  if (floor) {
+    parts.push(
+      '',
+      `Floor (an empty workflow started as hookflow starts a webhook, same server kind): **${floor.deliveriesPerSec as number}/s**, ` +
+        `CPU ${floor.cpuSecondsPer1000 as number} s per 1,000 (${(floor.cpuSecondsPer1000ByProcess as number[]).join(' + ')}); ` +
+        `hookflow / floor: **${result.ratios.hookflowOverFloor ?? '–'}×** deliveries per second.`,
+    );
+  }
   const rh = s['retry-heavy'] as Record<string, Row> | undefined;
   if (rh) {
     parts.push('', 'Retry-heavy (20 % answered 503 once):', '', table(['system', 'webhooks', 'failed once', 'seconds to deliver all', 'deliveries/s', 'requests seen'], Object.entries(rh).map(([k, f]) => [k, f.deliveries as number, f.failedOnce as number, f.secondsToDeliverAll as number, f.deliveriesPerSec as number, f.requestsSeen as number])));

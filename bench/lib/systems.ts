@@ -51,8 +51,16 @@ async function averageHistory(client: Client, workflowIds: string[]): Promise<nu
   return total / workflowIds.length;
 }
 
+/**
+ * Unique per run. On a reused server (TEMPORAL_ADDRESS) the last run's workflows may still be
+ * running (a slow or down-host scenario, a run stopped half-way): a fixed workflow id would then
+ * fail the next run with WorkflowExecutionAlreadyStartedError.
+ */
+export const BENCH_RUN = `${Date.now().toString(36)}${process.pid.toString(36)}`;
+const naiveWorkflowId = (benchId: string): string => `naive-${BENCH_RUN}-${benchId}`;
+
 export async function naiveSystem(temporal: BenchTemporal, logDir: string): Promise<System> {
-  const taskQueue = `bench-naive-${Date.now()}`;
+  const taskQueue = `bench-naive-${BENCH_RUN}`;
   const worker = startNode(path.join(DIST, 'bench/naive/worker.js'), { TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE: taskQueue }, path.join(logDir, 'naive-worker.log'), 'ready');
   await worker.ready;
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
@@ -61,9 +69,9 @@ export async function naiveSystem(temporal: BenchTemporal, logDir: string): Prom
     pids: () => [worker.pid, ...(temporal.pid ? [temporal.pid] : [])],
     workerPid: () => worker.pid,
     async trigger(id, url) {
-      await client.workflow.start('naiveDeliver', { taskQueue, workflowId: `naive-${id}`, args: [{ url, id }] });
+      await client.workflow.start('naiveDeliver', { taskQueue, workflowId: naiveWorkflowId(id), args: [{ url, id }] });
     },
-    historyEvents: (ids) => averageHistory(client, ids.map((id) => `naive-${id}`)),
+    historyEvents: (ids) => averageHistory(client, ids.map(naiveWorkflowId)),
     async stop() {
       await worker.stop();
       await client.connection.close();
@@ -95,7 +103,7 @@ async function hookflowEnv(temporal: BenchTemporal, logDir: string, name: string
   return {
     TEMPORAL_ADDRESS: temporal.address,
     DATABASE_URL: await benchDatabase(path.join(logDir, 'pg'), name),
-    HOOKFLOW_TASK_QUEUE: `bench-${name}-${Date.now()}`,
+    HOOKFLOW_TASK_QUEUE: `bench-${name}-${BENCH_RUN}`,
     HOOKFLOW_ENCRYPTION_KEY: generateEncryptionKey(),
     HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
     HOOKFLOW_LOG_LEVEL: 'warn',

@@ -13,6 +13,7 @@ import { endpointRoutes } from './routes/endpoints';
 import { eventRoutes } from './routes/events';
 import { hostRoutes } from './routes/hosts';
 import { recipientRoutes } from './routes/recipients';
+import { templateRoutes } from './routes/templates';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiOptions {
@@ -63,6 +64,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   endpointRoutes(app, options.hookflow);
   recipientRoutes(app, options.hookflow);
   eventRoutes(app, options.hookflow);
+  templateRoutes(app, options.hookflow);
   codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
   return app;
 }

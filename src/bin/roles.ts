@@ -7,6 +7,7 @@ import { hookflowClient } from '../temporal/connect';
 import { buildApi } from '../api/server';
 import { Hookflow } from '../client/hookflow';
 import { AesGcmCodec, parseEncryptionKey } from '../temporal/codec';
+import { checkEncryptionKey } from '../temporal/key-check';
 import { createHookflowWorker } from '../worker/create-worker';
 import { migrate } from '../db/migrate';
 import { resolveDatabaseUrl } from '../db/pool';
@@ -48,6 +49,7 @@ export async function startApiRole(config: Config, encryptionKey: string, apiKey
   const { workerConnection } = options;
   const databaseUrl = resolveDatabaseUrl(config);
   await migrate(databaseUrl);
+  await checkEncryptionKey(databaseUrl, encryptionKey);
   const hookflow = workerConnection
     ? await Hookflow.connect({
         config,

@@ -57,6 +57,9 @@ import { temporalUnavailable } from '../temporal/unavailable';
 import { prepareDelivery } from '../webhook/prepare';
 import { summarise } from '../webhook/redact';
 import { parseWebhook, type WebhookInput } from '../webhook/schema';
+import { isTemplated, type PreviewInput, type TemplatedWebhookInput, type TemplateInput } from '../template/schema';
+import { TemplateService, type SendExtras } from '../template/service';
+import type { StoredVersion } from '../template/store';
 
 /** Attempts carried into a manual retry, so its record shows what came before. */
 const CARRIED_ATTEMPTS_ON_RETRY = 50;
@@ -85,7 +88,7 @@ export interface HookflowOptions {
   eagerStart?: boolean;
   /**
    * How long one Temporal call (start, describe, query, pause) may take before it fails as Temporal
-   * unreachable (DependencyUnavailableError). `result()` waits without bound; `cancel()` waits this long for a worker to carry out the cancel. @default 10000
+   * unreachable (DependencyUnavailableError). `result()` waits without bound; `cancel()` waits three times this long for a worker to carry out the cancel. @default 10000
    */
   callTimeoutMs?: number;
 }
@@ -112,10 +115,14 @@ export interface SendResult {
   id: string;
   /** false when an earlier send with the same idempotency key already created this webhook. */
   created: boolean;
+  /** Set when a templated webhook failed to render: it is `failed` at once, with `reason` (`render_error: …`). */
+  status?: 'failed';
+  reason?: string;
 }
 
 export class Hookflow {
   private store?: LedgerStore;
+  private templateService?: TemplateService;
 
   private constructor(
     readonly client: Client,
@@ -139,8 +146,13 @@ export class Hookflow {
     return new Hookflow(client, config, true, encryptionKey, databaseUrl, false, callTimeoutMs);
   }
 
-  /** Validates and starts a webhook. Throws InvalidWebhookError, naming each bad field, before starting anything. */
-  async send(webhook: WebhookInput): Promise<SendResult> {
+  /**
+   * Validates and starts a webhook. Throws InvalidWebhookError, naming each bad field, before starting anything.
+   * With `template` (and `recipient`, `trigger`, `event`) instead of method, URL, headers and body, it renders
+   * that template once (see sendTemplated).
+   */
+  async send(webhook: WebhookInput | TemplatedWebhookInput): Promise<SendResult> {
+    if (isTemplated(webhook)) return this.sendTemplated(webhook as TemplatedWebhookInput);
     const parsed = parseWebhook(webhook, { maxBodyBytes: this.config.maxBodyBytes });
     const input = prepareDelivery(parsed, { maxRetryAfterMs: this.config.maxRetryAfterMs, sendActivity: this.config.sendActivity });
     try {
@@ -151,6 +163,52 @@ export class Hookflow {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return { id: input.id, created: false };
       throw err;
     }
+  }
+
+  /**
+   * Renders a template version for one recipient and starts its webhook. A render error (a missing
+   * variable, a rendered URL that is no URL…) does not throw: that webhook alone ends `failed` with
+   * reason `render_error: …`, in the ledger, as campaigns need for each of their recipients.
+   * `extras` lets a campaign set the webhook id and `campaign.id`.
+   */
+  async sendTemplated(webhook: TemplatedWebhookInput, extras: SendExtras = {}): Promise<SendResult> {
+    const templates = this.templates();
+    const { send, template } = await onDatabase(() => templates.resolve(webhook));
+    const prepared = templates.prepareSend(template, send, extras);
+    const id = prepared.ok ? prepared.input.id : prepared.id;
+    const repeatable = send.idempotencyKey !== undefined || extras.id !== undefined;
+    // A render failure lives only in the ledger: a repeated key finds it there.
+    if (repeatable && (await onDatabase(() => templates.known(id)))) return { id, created: false };
+    if (prepared.ok) {
+      try {
+        await this.start(prepared.input, 'REJECT_DUPLICATE');
+        return { id, created: true };
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return { id, created: false };
+        throw err;
+      }
+    }
+    if (repeatable && (await this.exists(id))) return { id, created: false };
+    const created = await onDatabase(() => templates.recordFailure(prepared.failure));
+    return created ? { id, created, status: 'failed', reason: prepared.reason } : { id, created };
+  }
+
+  /** Saves a template; a new version only when its content changed. Throws InvalidRequestError naming the field (and Liquid line). */
+  async saveTemplate(id: string, template: TemplateInput): Promise<{ id: string; version: number; created: boolean }> {
+    const templates = this.templates();
+    return onDatabase(() => templates.save(id, template));
+  }
+
+  /** A template's latest version, or the one asked for; throws TemplateNotFoundError. */
+  async template(id: string, version?: number): Promise<StoredVersion> {
+    const templates = this.templates();
+    return onDatabase(() => templates.get(id, version));
+  }
+
+  /** The request a template makes for `context`, secrets shown as `***`; nothing is sent. A render error throws InvalidRequestError naming the field. */
+  async previewTemplate(id: string, context: PreviewInput = {}, version?: number) {
+    const templates = this.templates();
+    return onDatabase(() => templates.preview(id, context, version));
   }
 
   /** The webhook's status and attempts so far: live from Temporal, else (after its retention) from the ledger. */
@@ -292,7 +350,7 @@ export class Hookflow {
     await handle.cancel();
     // The cancel is recorded; a worker carries it out. With none running, answer unavailable
     // (it is safe to cancel again) rather than wait without end.
-    return this.temporal(() => handle.result());
+    return this.temporal(() => handle.result(), 2 * this.callTimeoutMs);
   }
 
   /**
@@ -316,6 +374,8 @@ export class Hookflow {
 
   private async retryFromLedger(id: string, notFound: WebhookNotFoundError): Promise<SendResult> {
     const [input, previous] = await onDatabase(() => Promise.all([this.ledger().request(id), this.ledger().state(id)]));
+    // A templated webhook that failed to render has no request to send again: its data must change.
+    if (!input && previous?.reason?.startsWith('render_error')) throw new WebhookConflictError(id, 'failed, with nothing rendered to send again', 'retry');
     if (!input || !previous) throw notFound;
     return this.restart(id, input, previous);
   }
@@ -412,6 +472,22 @@ export class Hookflow {
       this.store = new LedgerStore(pool, parseEncryptionKey(this.encryptionKey ?? resolveEncryptionKey(this.config)));
     }
     return this.store;
+  }
+
+  private templates(): TemplateService {
+    this.templateService ??= new TemplateService(this.ledger().pool, this.config);
+    return this.templateService;
+  }
+
+  /** Whether Temporal has a webhook with this id. */
+  private async exists(id: string): Promise<boolean> {
+    try {
+      await this.describeStatus(id, this.handle(id));
+      return true;
+    } catch (err) {
+      if (err instanceof WebhookNotFoundError) return false;
+      throw err;
+    }
   }
 
   private handle(id: string): WorkflowHandle {

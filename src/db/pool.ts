@@ -30,5 +30,9 @@ export function createPool(url: string, size: number): pg.Pool {
   // An idle client losing its connection (PostgreSQL restarted) must not crash the process; the
   // pool replaces it on the next query.
   pool.on('error', () => undefined);
+  // A client checked out of the pool (the ledger writer's transaction) whose connection dies emits
+  // 'error' on itself, not on the pool: with no listener that ends the process. Its queries fail
+  // with the error anyway, and the pool drops the broken client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }

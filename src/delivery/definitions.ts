@@ -33,6 +33,8 @@ export interface OutboundRequest {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /** Set when rendered from a template: the send activity replaces the `{{ secrets.NAME }}` markers of this nonce (src/template/secrets.ts). */
+  secretNonce?: string;
 }
 
 /** The request as shown to callers of status(): secrets in headers and URL redacted. */
@@ -97,6 +99,8 @@ export interface DeliveryInput {
   retry: RetryPolicy;
   timeoutMs: number;
   tags: Record<string, string>;
+  /** The template version it was rendered from, if any (the ledger records it for reporting). */
+  template?: { id: string; version: number };
   /** HOOKFLOW_MAX_RETRY_AFTER_MS of the client that started it, fixed for the webhook's life. */
   maxRetryAfterMs: number;
   /** HOOKFLOW_SEND_ACTIVITY of the client that started it. */

@@ -24,6 +24,9 @@ export interface LedgerWebhook {
   nextAttemptAt?: string;
   completedAt?: string;
   reason?: string;
+  /** The template version the webhook was rendered from (reporting groups by it). */
+  templateId?: string;
+  templateVersion?: number;
 }
 
 export interface LedgerAttempt {
@@ -55,6 +58,10 @@ export function webhookRow(input: DeliveryInput, state: WebhookState, seq: numbe
   if (state.nextAttemptAt) row.nextAttemptAt = state.nextAttemptAt;
   if (state.completedAt) row.completedAt = state.completedAt;
   if (state.reason) row.reason = state.reason;
+  if (input.template) {
+    row.templateId = input.template.id;
+    row.templateVersion = input.template.version;
+  }
   return row;
 }
 

@@ -7,7 +7,7 @@
  * Why an attempt did not get a response. Set by the send activity. `gone`: the URL answered 410
  * before and is not called again until an operator re-enables it (src/endpoint/gone.ts).
  */
-export type SendErrorCode = 'timeout' | 'network' | 'blocked' | 'gone' | 'internal';
+export type SendErrorCode = 'timeout' | 'network' | 'blocked' | 'gone' | 'internal' | 'secret';
 
 /** What came back from one attempt, as far as judging it goes. */
 export interface ReceiverAnswer {
@@ -34,7 +34,8 @@ export type FailureKind =
   | 'timeout'
   | 'network'
   | 'blocked'
-  | 'internal';
+  | 'internal'
+  | 'secret';
 
 interface FailureRule {
   /** Try again later. */
@@ -56,6 +57,9 @@ export const FAILURES: Readonly<Record<FailureKind, FailureRule>> = {
   network: { retryable: true, hostFailure: true, describe: 'receiver not reachable' },
   blocked: { retryable: false, hostFailure: false, describe: 'address not allowed' },
   internal: { retryable: true, hostFailure: false, describe: 'worker error' },
+  // A `{{ secrets.NAME }}` whose HOOKFLOW_SECRET_NAME this worker lacks: nothing was sent. Retried,
+  // so that setting it on the workers lets the webhook go through.
+  secret: { retryable: true, hostFailure: false, describe: 'secret not available' },
 };
 
 export type Classification = { delivered: true } | { delivered: false; failure: FailureKind };

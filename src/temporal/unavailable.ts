@@ -1,5 +1,5 @@
 /** Tells Temporal being out of reach apart from every other failure of a Temporal call. */
-import { isGrpcServiceError } from '@temporalio/client';
+import { isGrpcServiceError, NamespaceNotFoundError } from '@temporalio/client';
 import { DependencyUnavailableError } from '../errors';
 
 /** gRPC status codes that mean "no answer", not "a wrong question": UNAVAILABLE and DEADLINE_EXCEEDED. */
@@ -10,6 +10,10 @@ export function temporalUnavailable(err: unknown): DependencyUnavailableError | 
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (e instanceof DependencyUnavailableError) return e;
     if (isGrpcServiceError(e) && NO_ANSWER.has(e.code)) return new DependencyUnavailableError('temporal', e);
+    // A Temporal server whose own database is down answers "namespace not found" for a namespace
+    // that exists (seen with PostgreSQL restarted under load). Not a Hookflow bug, and worth
+    // retrying: a 503 naming temporal, whose message carries the server's words.
+    if (e instanceof NamespaceNotFoundError) return new DependencyUnavailableError('temporal', e);
   }
   return undefined;
 }

@@ -24,6 +24,7 @@ import { createPool, resolveDatabaseUrl } from '../db/pool';
 import type { EventListener } from '../event/listener';
 import { createAddressPolicy } from '../net/address-policy';
 import { parseEncryptionKey } from '../temporal/codec';
+import { checkEncryptionKey } from '../temporal/key-check';
 import { hookflowClient, hookflowDataConverter, temporalAddressOf } from '../temporal/connect';
 
 export interface HookflowWorker {
@@ -70,6 +71,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   const { config } = options;
   const databaseUrl = options.databaseUrl ?? resolveDatabaseUrl(config);
   await migrate(databaseUrl);
+  await checkEncryptionKey(databaseUrl, options.encryptionKey);
   const pool = createPool(databaseUrl, config.databasePoolSize);
   const warn = (err: unknown, what: string): void => Runtime.instance().logger.warn(`${what} failed: ${(err as Error).message}`);
   const ledger = new LedgerWriter({ pool, encryptionKey: parseEncryptionKey(options.encryptionKey), flushMs: config.ledgerFlushMs, onError: warn, enabled: config.ledgerWrites });

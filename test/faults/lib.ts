@@ -286,6 +286,8 @@ export class Stack {
   readonly taskQueue = `faults-${randomUUID()}`;
   readonly encryptionKey = randomBytes(32).toString('base64');
   readonly apiKey = `hf_faults_${randomBytes(12).toString('hex')}`;
+  /** The dev server serves `default`; the cluster test (test/cluster) uses a namespace of its own. */
+  namespace = 'default';
   temporalPort = 0;
   apiPort = 0;
   /** This stack's own database on the suite's PostgreSQL; set by startTemporal(). */
@@ -293,7 +295,7 @@ export class Stack {
   temporal?: Child;
   private server?: DevServer;
   private readonly extraEnv: Record<string, string>;
-  private readonly children: Child[] = [];
+  protected readonly children: Child[] = [];
   private readonly clients: Hookflow[] = [];
   private workers = 0;
   private apis = 0;
@@ -336,7 +338,7 @@ export class Stack {
     return {
       ...env,
       TEMPORAL_ADDRESS: this.temporalAddress,
-      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_NAMESPACE: this.namespace,
       DATABASE_URL: this.databaseUrl,
       HOOKFLOW_ENCRYPTION_KEY: this.encryptionKey,
       HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
@@ -389,6 +391,7 @@ export class Stack {
     return {
       ...loadConfig({}),
       temporalAddress: this.temporalAddress,
+      temporalNamespace: this.namespace,
       taskQueue: this.taskQueue,
       databaseUrl: this.databaseUrl,
       allowPrivateNetworks: true,
@@ -414,7 +417,7 @@ export class Stack {
       async () => {
         if (!child.alive()) throw new Error(`${child.name} ${child.exitedWith}: ${tail(child.logFile, 5)}`);
         const answer = await hookflow.client.workflowService.describeTaskQueue({
-          namespace: 'default',
+          namespace: this.namespace,
           taskQueue: { name: this.taskQueue },
           taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         });

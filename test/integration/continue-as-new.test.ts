@@ -49,6 +49,32 @@ async function staleResumes(id: string, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await handle.signal(resumeSignal, { ticket: 0 });
 }
 
+/**
+ * Grows a waiting webhook's history with stale resumes, one workflow task each, until the next
+ * signal's own workflow task will start at or past the mark (a signal and its task's scheduled and
+ * started events: 3 more) while no stale one's task did. Counting events, not signals, because a
+ * busy worker may take several signals in one task. Returns how many stale resumes it sent.
+ */
+async function toJustBelowTheMark(id: string): Promise<number> {
+  const handle = stack.hookflow.client.workflow.getHandle(webhookWorkflowId(id));
+  const settledLength = () =>
+    until(`webhook ${id}'s workflow task to complete`, async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      // Settled: after the last completed task come only its commands' events, nothing new to run.
+      const last = events.map((e) => Boolean(e.workflowTaskCompletedEventAttributes)).lastIndexOf(true);
+      const pending = events.slice(last + 1).some((e) => e.workflowTaskScheduledEventAttributes || e.workflowExecutionSignaledEventAttributes || e.timerFiredEventAttributes);
+      return last >= 0 && !pending ? events.length : undefined;
+    });
+  let sent = 0;
+  // A stale task starts 3 events after the length it found, so while the length is below TINY - 3
+  // each one starts below the mark; once it is not, the next signal's task starts at or past it.
+  while ((await settledLength()) < TINY - 3) {
+    await handle.signal(resumeSignal, { ticket: 0 });
+    sent += 1;
+  }
+  return sent;
+}
+
 const waiting = (id: string) =>
   until(`webhook ${id} to wait`, async () => {
     const s = await stack.hookflow.status(id);
@@ -86,13 +112,14 @@ test('a resume that arrived just before continue-as-new is kept: the next run se
   const others = await Promise.all(Array.from({ length: 15 }, () => stack.hookflow.send({ url: r.url, retry: patient })));
   await until('16 waiters', async () => ((await stack.hookflow.hostStatus(r.authority)).pausedWebhooks === 16 ? true : undefined));
   // Just below the mark: the resume's own workflow task takes the run past it.
-  await staleResumes(id, 2);
+  const stale = await toJustBelowTheMark(id);
   await stack.hookflow.resumeHost(r.authority);
   expect((await stack.hookflow.result(id)).status).toBe('delivered');
   const runs = await runHistories(stack.hookflow.client, webhookWorkflowId(id));
   expect(runs.length).toBeGreaterThanOrEqual(2);
   const [before, after] = [runs.at(-2)!, runs.at(-1)!];
-  expect(signalsIn(before).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'resume').length).toBeGreaterThanOrEqual(3);
+  // The run before the last took the stale resumes and the real one, then continued as new.
+  expect(signalsIn(before).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'resume').length).toBeGreaterThanOrEqual(stale + 1);
   // The last run made one attempt, and it was the delivery: the release came along.
   expect(attemptsIn(after)).toBe(1);
   for (const o of others) expect((await stack.hookflow.result(o.id)).status).toBe('delivered');
@@ -106,7 +133,7 @@ test('a probe that continue-as-new interrupts is still the probe in the next run
   await until('the breaker to open', async () => ((await stack.hookflow.hostStatus(r.authority)).state === 'open' ? true : undefined));
   const { id } = await stack.hookflow.send({ url: r.url, retry: patient });
   await waiting(id);
-  await staleResumes(id, 2);
+  await toJustBelowTheMark(id);
   healthy = true;
   // The eight that opened it retry only after 30 s: the first waiter to be probed is this one.
   expect((await stack.hookflow.result(id)).status).toBe('delivered');

@@ -117,7 +117,9 @@ describe('the host workflow keeps its waiters', () => {
     // before the 30 s probe timeout.
     const firstProbe = r.arrivals.find((x) => x.at > openedAt + settings.breakerCooldownMs);
     expect(firstProbe).toBeDefined();
-    expect(firstProbe!.at - openedAt).toBeLessThan(settings.breakerCooldownMs + 10_000);
+    // Replaced after the 30 s probe timeout, it would come at least 30 s after the cooldown; the
+    // margin below that is for a busy machine.
+    expect(firstProbe!.at - openedAt).toBeLessThan(settings.breakerCooldownMs + 25_000);
   }, 90_000);
 });
 

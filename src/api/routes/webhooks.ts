@@ -12,8 +12,10 @@ export function webhookRoutes(app: FastifyInstance, hookflow: Hookflow): void {
   };
 
   app.post('/v1/webhooks', async (request, reply) => {
-    const { id, created } = await hookflow.send(request.body as never);
-    if (created) return reply.code(202).send({ id, status: 'pending' });
+    const sent = await hookflow.send(request.body as never);
+    const { id, created } = sent;
+    // A templated webhook whose render failed is accepted as a webhook, and is failed already.
+    if (created) return reply.code(202).send({ id, status: sent.status ?? 'pending', ...(sent.reason === undefined ? {} : { reason: sent.reason }) });
     const { status } = await hookflow.status(id);
     return reply.code(200).send({ id, status });
   });

@@ -1,0 +1,23 @@
+/**
+ * What counts as "Temporal is out of reach" (a 503 naming temporal) rather than a bug (a 500).
+ * test/cluster shows the namespace case for real: PostgreSQL restarted under load.
+ */
+import { NamespaceNotFoundError } from '@temporalio/client';
+import { DependencyUnavailableError } from '../../src/errors';
+import { temporalUnavailable } from '../../src/temporal/unavailable';
+
+test('"namespace not found" from a server whose database is down is Temporal unavailable, with the server\'s words', () => {
+  const found = temporalUnavailable(new NamespaceNotFoundError('hookflow'));
+  expect(found).toBeInstanceOf(DependencyUnavailableError);
+  expect(found?.dependency).toBe('temporal');
+  expect(found?.message).toContain('hookflow');
+});
+
+test('wrapped one level down, it is found too', () => {
+  expect(temporalUnavailable(new Error('starting the workflow failed', { cause: new NamespaceNotFoundError('hookflow') }))?.dependency).toBe('temporal');
+});
+
+test('any other error is not called an outage', () => {
+  expect(temporalUnavailable(new Error('a bug'))).toBeUndefined();
+  expect(temporalUnavailable(new TypeError('x is undefined'))).toBeUndefined();
+});
