@@ -17,6 +17,7 @@ import { renderResults, writeResults } from './lib/report';
 import { benchDatabase, stopBenchPostgres } from './lib/postgres';
 import { ledgerList } from './scenarios/ledger-list';
 import { downHost } from './scenarios/down-host';
+import { eventIngest } from './scenarios/event-ingest';
 import { floor } from './scenarios/floor';
 import { retryHeavy } from './scenarios/retry-heavy';
 import { slowReceiver } from './scenarios/slow-receiver';
@@ -29,8 +30,8 @@ const DESIGN = ['hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'sl
 const wanted = (name: string): boolean => (only ? only.includes(name) : !(quick && DESIGN.includes(name)));
 
 const SIZES = quick
-  ? { count: 600, latency: 300, retryHeavy: 300, downHost: 600, slow: 6, ledgerRows: 100_000 }
-  : { count: 5_000, latency: 2_000, retryHeavy: 2_000, downHost: 10_000, slow: 20, ledgerRows: 1_000_000 };
+  ? { count: 600, latency: 300, retryHeavy: 300, downHost: 600, slow: 6, ledgerRows: 100_000, events: 2_000 }
+  : { count: 5_000, latency: 2_000, retryHeavy: 2_000, downHost: 10_000, slow: 20, ledgerRows: 1_000_000, events: 20_000 };
 const countArg = args.find((a) => a.startsWith('--count='));
 if (countArg) {
   const n = Number(countArg.slice('--count='.length));
@@ -147,6 +148,15 @@ async function main(): Promise<void> {
   if (wanted('ledger-list')) {
     log(`ledger-list: GET /v1/webhooks filters over ${SIZES.ledgerRows} ledger rows`);
     scenarios['ledger-list'] = await ledgerList(await benchDatabase(path.join(logs, 'pg'), 'ledger-list'), SIZES.ledgerRows, log);
+  }
+  if (wanted('event-ingest')) {
+    log(`event-ingest: POST /v1/events, ${SIZES.events} events, nothing listening`);
+    const temporal = await startBenchTemporal(work);
+    try {
+      scenarios['event-ingest'] = await eventIngest(temporal, logs, SIZES.events, log);
+    } finally {
+      await temporal.stop();
+    }
   }
   if (wanted('down-host')) {
     log(`down-host: ${SIZES.downHost} webhooks to a host that is down, then recovers`);

@@ -147,6 +147,18 @@ export const SETTINGS = {
     doc: 'How often a worker re-reads the endpoints marked gone (410). The worker that got the 410 stops at once; other workers, and re-enabling, take effect within this interval.',
     parse: int(100, 3_600_000),
   },
+  eventPollMs: {
+    env: 'HOOKFLOW_EVENT_POLL_MS',
+    default: '200',
+    doc: 'How often each worker looks for new custom events (`POST /v1/events`) for the features listening to them: an event is acted on within about this long.',
+    parse: int(10, 60_000),
+  },
+  eventBatchSize: {
+    env: 'HOOKFLOW_EVENT_BATCH_SIZE',
+    default: '100',
+    doc: 'Events a listener (an event-triggered campaign, a journey) is handed at once, in one transaction.',
+    parse: int(1, 10_000),
+  },
   recoveryRate: {
     env: 'HOOKFLOW_RECOVERY_RATE',
     default: '50',

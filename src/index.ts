@@ -6,3 +6,6 @@ export type { WebhookInput, Webhook, Method } from './webhook/schema';
 export type { WebhookState, WebhookStatus, AttemptRecord, RequestView } from './delivery/definitions';
 export type { HostView, HostState } from './breaker/definitions';
 export { DEFAULT_RETRY, type RetryPolicy } from './delivery/policy';
+export type { EventInput } from './event/schema';
+export type { Accepted } from './event/store';
+export type { Recipient, Attributes } from './recipient/schema';

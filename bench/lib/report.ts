@@ -54,6 +54,10 @@ export function renderResults(result: {
   if (list) {
     parts.push('', `Ledger list (\`GET /v1/webhooks\`, the SDK's query) over ${list.rows} webhooks (filled in ${list.fillSeconds} s), ${20} runs each:`, '', table(['filter', 'p50 ms', 'max ms', 'items'], Object.entries(list.queries).map(([k, q]) => [k, q.p50Ms, q.maxMs, q.items])));
   }
+  const ingest = s['event-ingest'] as Row | undefined;
+  if (ingest) {
+    parts.push('', `Event ingest (\`POST /v1/events\` to the API process, nothing listening, 64 calls in flight, ${ingest.events} events):`, '', table(['calls', 'events/s accepted', 'CPU s per 1,000 (API + PostgreSQL)'], [['1 event each', ingest.singleEventsPerSec as number, ingest.singleCpuSecondsPer1000 as number], ['100 events each', ingest.batchedEventsPerSec as number, ingest.batchedCpuSecondsPer1000 as number]]));
+  }
   const down = s['down-host'] as Row | undefined;
   if (down) {
     parts.push('', `Down host (${down.webhooks} webhooks, resume rate ${down.resumeRatePerSec}/s for this run):`, '', table(['measure', 'value'], Object.entries(down).map(([k, v]) => [k, v as number])));

@@ -8,11 +8,14 @@ import type { HookflowMetrics } from '../metrics/registry';
 import { createKeyChecker } from './auth';
 import { errorHandler, sendError } from './errors';
 import { healthRoute, type DependencyCheck } from './health';
+import { requestSerializer } from './request-log';
 import { codecRoutes } from './routes/codec';
 import { endpointRoutes } from './routes/endpoints';
+import { eventRoutes } from './routes/events';
 import { hostRoutes } from './routes/hosts';
 import { metricsRoute } from './routes/metrics';
 import { DOCS_ROUTES, registerOpenApi } from './openapi/document';
+import { recipientRoutes } from './routes/recipients';
 import { templateRoutes } from './routes/templates';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -40,7 +43,7 @@ const PUBLIC_ROUTES = new Set(['/healthz']);
 
 export function buildApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info', redact: ['req.headers.authorization'] },
+    logger: { level: options.logLevel ?? 'info', redact: ['req.headers.authorization'], serializers: { req: requestSerializer } },
     // JSON escapes can make a body several times its sent size; the schema enforces the real limit
     // with a message that names the field.
     bodyLimit: options.maxBodyBytes * 6 + 1_048_576,
@@ -67,6 +70,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     webhookRoutes(api, options.hookflow);
     hostRoutes(api, options.hookflow);
     endpointRoutes(api, options.hookflow);
+    recipientRoutes(api, options.hookflow);
+    eventRoutes(api, options.hookflow);
     templateRoutes(api, options.hookflow);
     if (options.metrics) metricsRoute(api, options.metrics);
     codecRoutes(api, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });

@@ -41,11 +41,15 @@ import {
 } from '../delivery/definitions';
 import { InvalidRequestError, JobNotFoundError, NotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
 import { listGone, parseEndpointHash, reenable, type GoneEndpoint } from '../endpoint/gone';
+import { parseEvents, type EventInput } from '../event/schema';
+import { ingestEvents, type Accepted } from '../event/store';
 import { parseListFilter, type ListPage } from '../ledger/list-query';
 import { LedgerStore, type AttemptSummary } from '../ledger/store';
 import { hostKeyOfAuthority } from '../net/host-key';
 import { RECOVER_WEBHOOKS_WORKFLOW, recoveryWorkflowId, type JobView, type RecoverWebhooksWorkflow } from '../recovery/definitions';
 import { parseRecoverFilter, type RecoverFilterInput } from '../recovery/filter';
+import { combinePatches, parseRecipientId, parseRecipientPut, type Attributes, type Recipient } from '../recipient/schema';
+import { eraseRecipient, putRecipient, readRecipient, type Erasure } from '../recipient/store';
 import { createRecoveryJob, jobView } from '../recovery/store';
 import { parseEncryptionKey } from '../temporal/codec';
 import { hookflowClient, temporalAddressOf } from '../temporal/connect';
@@ -285,6 +289,42 @@ export class Hookflow {
   async reenableEndpoint(hash: string): Promise<void> {
     const key = parseEndpointHash(hash);
     if (!(await onDatabase(() => reenable(this.ledger().pool, key)))) throw new NotFoundError('gone endpoint', key);
+  }
+
+  /**
+   * Merges attributes into a recipient, creating it: each key given replaces the stored one, a
+   * key set to null is removed, others stay. Returns the recipient as stored.
+   */
+  async putRecipient(id: string, attributes: Attributes): Promise<Recipient> {
+    const recipientId = parseRecipientId(id);
+    const patch = combinePatches([parseRecipientPut({ attributes })]);
+    return onDatabase(() => putRecipient(this.ledger().pool, recipientId, patch));
+  }
+
+  /** A recipient and its attributes; throws NotFoundError. */
+  async recipient(id: string): Promise<Recipient> {
+    const recipientId = parseRecipientId(id);
+    const found = await onDatabase(() => readRecipient(this.ledger().pool, recipientId));
+    if (!found) throw new NotFoundError('recipient', recipientId);
+    return found;
+  }
+
+  /** Right to erasure: deletes the recipient's attributes and all their events; throws NotFoundError when there was neither. */
+  async eraseRecipient(id: string): Promise<Erasure> {
+    const recipientId = parseRecipientId(id);
+    const erased = await onDatabase(() => eraseRecipient(this.ledger().pool, recipientId));
+    if (!erased.recipient && erased.events === 0) throw new NotFoundError('recipient', recipientId);
+    return erased;
+  }
+
+  /**
+   * Records custom events (one, or up to 100), durably before it returns, merging any `attributes`
+   * into their recipients; listeners (event-triggered campaigns, journeys) then get each new event
+   * once. An event id already recorded is answered `created: false` and triggers nothing again.
+   */
+  async track(events: EventInput | { events: EventInput[] }): Promise<Accepted[]> {
+    const parsed = parseEvents(events);
+    return onDatabase(() => ingestEvents(this.ledger().pool, parsed));
   }
 
   /** The state of the latest run, given its Temporal status (the latest run is never continued-as-new). */

@@ -11,6 +11,7 @@ import { createActivities, type HookflowActivities } from '../../activities';
 import { createRecoveryActivities } from '../../activities/recovery';
 import { HostGate } from '../../activities/breaker/host-gate';
 import { GoneList } from '../../activities/endpoint/gone-list';
+import { EventFeed } from '../../activities/event/event-feed';
 import { pruneLedger } from '../../activities/ledger/prune';
 import { LedgerWriter } from '../../activities/ledger/writer';
 import { createHttpClient } from '../../activities/net/guarded-client';
@@ -20,6 +21,7 @@ import { Hookflow } from '../client/hookflow';
 import type { Config } from '../config';
 import { migrate } from '../db/migrate';
 import { createPool, resolveDatabaseUrl } from '../db/pool';
+import type { EventListener } from '../event/listener';
 import { createAddressPolicy } from '../net/address-policy';
 import type { HookflowMetrics } from '../metrics/registry';
 import { parseEncryptionKey } from '../temporal/codec';
@@ -35,6 +37,8 @@ export interface HookflowWorker {
   ledger: LedgerWriter;
   /** The worker's view of the endpoints that answered 410. */
   gone: GoneList;
+  /** Custom events for the features that listen to them (see src/event/listener.ts); register before run(). */
+  events: EventFeed;
   /** The worker's connection; a client on it can start webhooks eagerly on this worker. */
   connection: NativeConnection;
   /** Runs until shutdown() is called; closes the HTTP client and connections after. */
@@ -57,6 +61,8 @@ export interface CreateWorkerOptions {
   metrics?: HookflowMetrics;
   /** Wraps the real activities, e.g. to make one fail in a test. */
   wrapActivities?: (activities: HookflowActivities) => HookflowActivities;
+  /** Event listeners this worker polls (more can be registered on `events` before run()). */
+  eventListeners?: EventListener[];
 }
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows');
@@ -85,6 +91,8 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   });
   options.metrics?.watchHosts(() => gate.hostStates());
   const gone = new GoneList({ pool, refreshMs: config.goneRefreshMs, onError: (err) => warn(err, 'reading gone endpoints') });
+  const events = new EventFeed({ pool, pollMs: config.eventPollMs, batchSize: config.eventBatchSize, onError: warn });
+  for (const listener of options.eventListeners ?? []) events.register(listener);
   const http: Agent = createHttpClient({
     policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),
   });
@@ -121,11 +129,13 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     gate,
     ledger,
     gone,
+    events,
     connection,
     shutdown,
     async run() {
       gate.start();
       await gone.start();
+      events.start();
       const pruning = startPruning(pool, config.ledgerRetentionDays, warn);
       try {
         // If either stops (or fails), stop the other too.
@@ -136,6 +146,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
       } finally {
         clearInterval(pruning);
         gone.stop();
+        await events.stop();
         await gate.stop();
         await ledger.stop();
         await hookflow.close();

@@ -12,6 +12,8 @@ import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { HookflowActivities } from '../../activities';
 import type { HostGate } from '../../activities/breaker/host-gate';
 import type { GoneList } from '../../activities/endpoint/gone-list';
+import type { EventFeed } from '../../activities/event/event-feed';
+import type { EventListener } from '../../src/event/listener';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';
@@ -30,6 +32,8 @@ export interface TestStack {
   ledger: LedgerWriter;
   /** The worker's view of the gone (410) endpoints. */
   gone: GoneList;
+  /** The worker's event feed (polls the event listeners). */
+  events: EventFeed;
   /** This stack's own database. */
   databaseUrl: string;
   stop(): Promise<void>;
@@ -41,6 +45,8 @@ export interface StackOptions {
   wrapActivities?: (activities: HookflowActivities) => HookflowActivities;
   /** Temporal frontend; @default the test run's dev server */
   temporalAddress?: string;
+  /** Event listeners the worker polls. */
+  eventListeners?: EventListener[];
 }
 
 let runtimeInstalled = false;
@@ -66,11 +72,12 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
   const databaseUrl = options.alongside?.databaseUrl ?? (await createTestDatabase());
   const config = testConfig({ databaseUrl, ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}), ...overrides });
   const encryptionKey = options.alongside?.encryptionKey ?? generateEncryptionKey();
-  const { worker, gate, ledger, gone, run, shutdown } = await createHookflowWorker({
+  const { worker, gate, ledger, gone, events, run, shutdown } = await createHookflowWorker({
     config,
     encryptionKey,
     workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
     wrapActivities: options.wrapActivities,
+    eventListeners: options.eventListeners,
   });
   const running = run();
   const hookflow = await Hookflow.connect({ config, encryptionKey });
@@ -82,6 +89,7 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
     gate,
     ledger,
     gone,
+    events,
     databaseUrl: config.databaseUrl!,
     async stop() {
       shutdown();
