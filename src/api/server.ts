@@ -8,10 +8,13 @@ import { createKeyChecker } from './auth';
 import { errorHandler, sendError } from './errors';
 import { healthRoute, type DependencyCheck } from './health';
 import { codecRoutes } from './routes/codec';
+import { dashboardRoutes, isDashboardPublic } from './routes/dashboard';
 import { endpointRoutes } from './routes/endpoints';
 import { hostRoutes } from './routes/hosts';
+import { reportRoutes, type ReportRouteOptions } from './routes/reports';
 import { templateRoutes } from './routes/templates';
 import { webhookRoutes } from './routes/webhooks';
+import { authenticate, sameOriginOrSafe } from './session';
 
 export interface ApiOptions {
   hookflow: Hookflow;
@@ -29,6 +32,8 @@ export interface ApiOptions {
   logLevel?: string;
   /** What /healthz checks. @default Temporal, and PostgreSQL when the SDK has one */
   dependencies?: DependencyCheck[];
+  /** Links from the dashboard and reports to the Temporal Web UI. @default no links, namespace `default` */
+  reports?: ReportRouteOptions;
 }
 
 const PUBLIC_ROUTES = new Set(['/healthz']);
@@ -49,10 +54,10 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
-    if (PUBLIC_ROUTES.has(path) || path.startsWith('/codec/')) return;
-    if (!isAuthorized(request.headers.authorization)) {
-      return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <API key>');
-    }
+    if (PUBLIC_ROUTES.has(path) || path.startsWith('/codec/') || isDashboardPublic(request.method, path)) return;
+    const by = authenticate(request, isAuthorized);
+    if (!by) return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <API key>');
+    if (by === 'cookie' && !sameOriginOrSafe(request)) return sendError(reply, 403, 'cross_site', 'a request that changes something must come from the dashboard page (Origin)');
   });
 
   healthRoute(app, options.dependencies ?? options.hookflow.healthChecks());
@@ -60,6 +65,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   hostRoutes(app, options.hookflow);
   endpointRoutes(app, options.hookflow);
   templateRoutes(app, options.hookflow);
+  reportRoutes(app, options.hookflow, options.reports ?? { namespace: 'default' });
+  dashboardRoutes(app, isAuthorized);
   codecRoutes(app, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
   return app;
 }

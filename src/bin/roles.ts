@@ -65,6 +65,10 @@ export async function startApiRole(config: Config, encryptionKey: string, apiKey
     uiOriginsFromLoopbackOnly: config.uiOrigins === undefined,
     maxBodyBytes: config.maxBodyBytes,
     logLevel: config.logLevel,
+    reports: {
+      namespace: config.temporalNamespace,
+      temporalUiUrl: config.temporalUiUrl ?? (options.embeddedUi ? `http://localhost:${config.devUiPort}` : undefined),
+    },
   });
   await app.listen({ port: config.port, host: config.host });
   let resolveDone!: () => void;
