@@ -10,9 +10,6 @@ import { InvalidRequestError } from '../errors';
 import { METRIC_COLUMNS, type Report, type ReportRow } from './columns';
 import type { ReportQuery } from './params';
 
-/** Memory per sort or hash of one report (PostgreSQL's default, 4 MB, spills a month of rows to disk). */
-const REPORT_WORK_MEM = '64MB';
-
 const LABEL = `to_char(b, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')`;
 
 /** An attempt that did not deliver: no 2xx, or no answer at all. */
@@ -37,43 +34,31 @@ function sqlParts(query: ReportQuery): { values: unknown[]; sends: string; compl
       FROM webhooks w
      WHERE w.created_at >= $1 AND w.created_at < $2
      GROUP BY 1, 2`);
-  // Percentiles from a histogram of exact values (one hash aggregate, no sort of every row): the
-  // smallest value whose running count reaches p of the total, which is what percentile_disc gives.
-  // Sums are numeric, so p × total is exact.
-  const percentiles = (name: string): string =>
-    [0.5, 0.95, 0.99].map((p) => `min(v) FILTER (WHERE v IS NOT NULL AND cum >= ${p} * total)::float8 AS ${name}_${String(p).slice(2).padEnd(2, '0')}`).join(', ');
   const completions = wrap(`
-    SELECT b, g, sum(delivered)::int AS delivered, sum(failed)::int AS failed, ${percentiles('latency')}
-      FROM (SELECT h.*, sum(delivered) OVER (PARTITION BY b, g ORDER BY v) AS cum, sum(delivered) OVER (PARTITION BY b, g) AS total
-              FROM (SELECT ${bucketOf('w.completed_at')} AS b, ${dim} AS g,
-                           CASE WHEN w.status = 'delivered' THEN round(extract(epoch FROM w.completed_at - w.created_at) * 1000)::bigint END AS v,
-                           count(*) FILTER (WHERE w.status = 'delivered') AS delivered,
-                           count(*) FILTER (WHERE w.status = 'failed') AS failed
-                      FROM webhooks w
-                     WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status IN ('delivered', 'failed')
-                     GROUP BY 1, 2, 3) h) c
-     GROUP BY b, g`);
+    SELECT ${bucketOf('w.completed_at')} AS b, ${dim} AS g,
+           count(*) FILTER (WHERE w.status = 'delivered')::int AS delivered,
+           count(*) FILTER (WHERE w.status = 'failed')::int AS failed,
+           percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY round(extract(epoch FROM w.completed_at - w.created_at) * 1000)::bigint)
+             FILTER (WHERE w.status = 'delivered') AS latency
+      FROM webhooks w
+     WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status IN ('delivered', 'failed')
+     GROUP BY 1, 2`);
   // The join to webhooks is only needed for the group.
   const join = query.groupBy ? 'JOIN webhooks w ON w.id = a.webhook_id' : '';
   const attempts = wrap(`
-    SELECT b, g, sum(errors)::int AS errors, sum(errors4xx)::int AS errors4xx, sum(errors5xx)::int AS errors5xx,
-           sum(errors408or429)::int AS errors408or429, sum(errors_timeout)::int AS errors_timeout,
-           sum(errors_network)::int AS errors_network, sum(errors_blocked)::int AS errors_blocked, sum(retries)::int AS retries,
-           ${percentiles('duration')}
-      FROM (SELECT h.*, sum(n) OVER (PARTITION BY b, g ORDER BY v) AS cum, sum(n) OVER (PARTITION BY b, g) AS total
-              FROM (SELECT ${bucketOf('a.started_at')} AS b, ${dim} AS g, a.duration_ms AS v, count(*) AS n,
-                           count(*) FILTER (WHERE ${ATTEMPT_FAILED}) AS errors,
-                           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code BETWEEN 400 AND 499 AND a.status_code NOT IN (408, 429)) AS errors4xx,
-                           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code BETWEEN 500 AND 599) AS errors5xx,
-                           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code IN (408, 429)) AS errors408or429,
-                           count(*) FILTER (WHERE a.error_code = 'timeout') AS errors_timeout,
-                           count(*) FILTER (WHERE a.error_code = 'network') AS errors_network,
-                           count(*) FILTER (WHERE a.error_code = 'blocked') AS errors_blocked,
-                           count(*) FILTER (WHERE a.number > 1) AS retries
-                      FROM attempts a ${join}
-                     WHERE a.started_at >= $1 AND a.started_at < $2
-                     GROUP BY 1, 2, 3) h) c
-     GROUP BY b, g`);
+    SELECT ${bucketOf('a.started_at')} AS b, ${dim} AS g,
+           count(*) FILTER (WHERE ${ATTEMPT_FAILED})::int AS errors,
+           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code BETWEEN 400 AND 499 AND a.status_code NOT IN (408, 429))::int AS errors4xx,
+           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code BETWEEN 500 AND 599)::int AS errors5xx,
+           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code IN (408, 429))::int AS errors408or429,
+           count(*) FILTER (WHERE a.error_code = 'timeout')::int AS errors_timeout,
+           count(*) FILTER (WHERE a.error_code = 'network')::int AS errors_network,
+           count(*) FILTER (WHERE a.error_code = 'blocked')::int AS errors_blocked,
+           count(*) FILTER (WHERE a.number > 1)::int AS retries,
+           percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY a.duration_ms) AS duration
+      FROM attempts a ${join}
+     WHERE a.started_at >= $1 AND a.started_at < $2
+     GROUP BY 1, 2`);
   return { values, sends, completions, attempts };
 }
 
@@ -95,8 +80,6 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
   let parts: [Part[], Part[], Part[]];
   try {
     await client.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    // Room for the hash aggregates and the join of a month of webhooks, for this transaction only.
-    await client.query(`SET LOCAL work_mem = '${REPORT_WORK_MEM}'`);
     try {
       await client.query(`SELECT set_config('TimeZone', $1, true)`, [query.timezone]);
     } catch (err) {
@@ -130,7 +113,8 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
     const row = rowOf(p);
     row.delivered = p.delivered as number;
     row.failed = p.failed as number;
-    [row.latencyMsP50, row.latencyMsP95, row.latencyMsP99] = [num(p.latency_50), num(p.latency_95), num(p.latency_99)];
+    const latency = p.latency as (string | number)[] | null;
+    if (latency) [row.latencyMsP50, row.latencyMsP95, row.latencyMsP99] = latency.map(num);
   }
   for (const p of parts[2]) {
     const row = rowOf(p);
@@ -144,7 +128,8 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
     // Render failures have no attempt; templates record none yet, so errorsRender stays 0 here.
     row.errorsOther = (p.errors as number) - ['errors4xx', 'errors5xx', 'errors408or429', 'errorsTimeout', 'errorsNetwork', 'errorsBlocked'].reduce((s, c) => s + (row[c] as number), 0);
     row.retries = p.retries as number;
-    [row.attemptMsP50, row.attemptMsP95, row.attemptMsP99] = [num(p.duration_50), num(p.duration_95), num(p.duration_99)];
+    const duration = p.duration as (string | number)[] | null;
+    if (duration) [row.attemptMsP50, row.attemptMsP95, row.attemptMsP99] = duration.map(num);
   }
   const data = [...rows.values()]
     .sort((a, b) => a.epoch - b.epoch || (a.g === b.g ? 0 : a.g === null ? 1 : b.g === null ? -1 : a.g < b.g ? -1 : 1))
