@@ -1,6 +1,6 @@
 /**
- * What a report can be grouped by: one entry per dimension, so campaigns, journey steps and
- * templates each become one entry when their data reaches the ledger. Until then a request for
+ * What a report can be grouped by: one entry per dimension, so campaigns and journey steps each
+ * become one entry when their data reaches the ledger. Until then a request for
  * them is refused with a 400 that says so, rather than answered with empty or invented rows.
  */
 
@@ -29,7 +29,11 @@ export const DIMENSIONS: Readonly<Record<string, Available | Unavailable>> = {
   },
   campaign: { available: false, why: 'campaigns are not recorded in the ledger yet' },
   journeyStep: { available: false, why: 'journeys are not recorded in the ledger yet' },
-  template: { available: false, why: 'template versions are not recorded in the ledger yet' },
+  template: {
+    available: true,
+    // One group per template version, `<template id>@<version>`; webhooks sent without a template form the null group.
+    make: () => ({ column: 'template', sql: () => `CASE WHEN w.template_id IS NOT NULL THEN w.template_id || '@' || w.template_version END` }),
+  },
 };
 
 export const TAG_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;

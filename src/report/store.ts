@@ -38,6 +38,8 @@ function sqlParts(query: ReportQuery): { values: unknown[]; sends: string; compl
     SELECT ${bucketOf('w.completed_at')} AS b, ${dim} AS g,
            count(*) FILTER (WHERE w.status = 'delivered')::int AS delivered,
            count(*) FILTER (WHERE w.status = 'failed')::int AS failed,
+           -- A render failure has no attempt: it counts as an error when its webhook fails.
+           count(*) FILTER (WHERE w.status = 'failed' AND w.reason LIKE 'render\\_error%')::int AS errors_render,
            percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY round(extract(epoch FROM w.completed_at - w.created_at) * 1000)::bigint)
              FILTER (WHERE w.status = 'delivered') AS latency
       FROM webhooks w
@@ -113,6 +115,8 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
     const row = rowOf(p);
     row.delivered = p.delivered as number;
     row.failed = p.failed as number;
+    row.errorsRender = p.errors_render as number;
+    row.errors = (row.errors as number) + (p.errors_render as number);
     const latency = p.latency as (string | number)[] | null;
     if (latency) [row.latencyMsP50, row.latencyMsP95, row.latencyMsP99] = latency.map(num);
   }
@@ -124,8 +128,7 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
     row.errorsTimeout = p.errors_timeout as number;
     row.errorsNetwork = p.errors_network as number;
     row.errorsBlocked = p.errors_blocked as number;
-    row.errors = p.errors as number;
-    // Render failures have no attempt; templates record none yet, so errorsRender stays 0 here.
+    row.errors = (row.errors as number) + (p.errors as number);
     row.errorsOther = (p.errors as number) - ['errors4xx', 'errors5xx', 'errors408or429', 'errorsTimeout', 'errorsNetwork', 'errorsBlocked'].reduce((s, c) => s + (row[c] as number), 0);
     row.retries = p.retries as number;
     const duration = p.duration as (string | number)[] | null;

@@ -1,8 +1,8 @@
 /**
  * Report numbers over a scripted mix seeded straight into the ledger (real PostgreSQL, through
  * the real API): delivered first try, retried then delivered, failed with a 4xx, blocked, still
- * retrying after a timeout and a network error, and one accepted before the range but delivered
- * inside it. Every expected figure below is computed by hand in the comments.
+ * retrying after a timeout and a network error, a template that failed to render, and one accepted
+ * before the range but delivered inside it. Every expected figure below is computed by hand in the comments.
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -26,13 +26,15 @@ interface Hook {
   status: string;
   completed?: string;
   tags?: Record<string, string>;
+  reason?: string;
+  template?: [id: string, version: number];
   attempts: [at: string, durationMs: number, statusCode: number | null, errorCode: string | null][];
 }
 
-// host a: W1, W2, W5, W6; host b: W3, W4. All times UTC, November 2026 (New York is UTC-5, Tokyo UTC+9).
+// host a: W1, W2, W5, W6, W7; host b: W3, W4. All times UTC, November 2026 (New York is UTC-5, Tokyo UTC+9).
 const MIX: Hook[] = [
   // W1 delivered first try: latency 300 ms.
-  { id: 'wh_w1', host: 'a.example.com', created: '2026-11-10T10:00:00.000Z', status: 'delivered', completed: '2026-11-10T10:00:00.300Z', tags: { campaign: 'spring' }, attempts: [['2026-11-10T10:00:00.100Z', 120, 200, null]] },
+  { id: 'wh_w1', host: 'a.example.com', created: '2026-11-10T10:00:00.000Z', status: 'delivered', completed: '2026-11-10T10:00:00.300Z', tags: { campaign: 'spring' }, template: ['tpl_welcome', 1], attempts: [['2026-11-10T10:00:00.100Z', 120, 200, null]] },
   // W2 a 503, then delivered: latency 6,500 ms, one retry.
   { id: 'wh_w2', host: 'a.example.com', created: '2026-11-10T22:30:00.000Z', status: 'delivered', completed: '2026-11-10T22:30:06.500Z', tags: { campaign: 'spring' }, attempts: [['2026-11-10T22:30:01.000Z', 50, 503, null], ['2026-11-10T22:30:06.000Z', 80, 200, null]] },
   // W3 failed: 400.
@@ -41,6 +43,8 @@ const MIX: Hook[] = [
   { id: 'wh_w4', host: 'b.example.com', created: '2026-11-11T01:00:00.000Z', status: 'failed', completed: '2026-11-11T01:00:00.020Z', attempts: [['2026-11-11T01:00:00.010Z', 0, null, 'blocked']] },
   // W5 still retrying: a timeout, then a network error.
   { id: 'wh_w5', host: 'a.example.com', created: '2026-11-11T02:00:00.000Z', status: 'retrying', tags: { campaign: 'spring' }, attempts: [['2026-11-11T02:00:01.000Z', 30000, null, 'timeout'], ['2026-11-11T02:01:00.000Z', 5, null, 'network']] },
+  // W7 a template that failed to render: failed at once, with no attempt.
+  { id: 'wh_w7', host: 'a.example.com', created: '2026-11-11T03:00:00.000Z', status: 'failed', completed: '2026-11-11T03:00:00.001Z', reason: 'render_error: recipient.name is not defined (in body.name)', template: ['tpl_welcome', 2], attempts: [] },
   // W6 accepted (and a 429) on 9 November UTC, delivered just after midnight: latency 90,000 ms.
   { id: 'wh_w6', host: 'a.example.com', created: '2026-11-09T23:59:00.000Z', status: 'delivered', completed: '2026-11-10T00:00:30.000Z', attempts: [['2026-11-09T23:59:01.000Z', 10, 429, null], ['2026-11-10T00:00:29.000Z', 20, 200, null]] },
 ];
@@ -52,9 +56,9 @@ async function seed(databaseUrl: string): Promise<void> {
     for (const w of MIX) {
       const last = [...w.attempts].reverse().find((a) => a[2] !== null)?.[2] ?? null;
       await client.query(
-        `INSERT INTO webhooks (id, seq, created_at, status, method, origin, authority, tags, attempt_count, last_status_code, completed_at)
-         VALUES ($1, 1, $2, $3, 'POST', 'https://' || $4, $4, $5, $6, $7, $8)`,
-        [w.id, w.created, w.status, w.host, JSON.stringify(w.tags ?? {}), w.attempts.length, last, w.completed ?? null],
+        `INSERT INTO webhooks (id, seq, created_at, status, method, origin, authority, tags, attempt_count, last_status_code, completed_at, reason, template_id, template_version)
+         VALUES ($1, 1, $2, $3, 'POST', 'https://' || $4, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [w.id, w.created, w.status, w.host, JSON.stringify(w.tags ?? {}), w.attempts.length, last, w.completed ?? null, w.reason ?? null, w.template?.[0] ?? null, w.template?.[1] ?? null],
       );
       for (const [i, [at, duration, code, error]] of w.attempts.entries()) {
         await client.query(
@@ -112,8 +116,8 @@ test('daily numbers in UTC: each count falls on the day of its own event', async
     // 10 Nov: sends W1 W2 W3 (W6 was accepted on the 9th); delivered W1 W2 W6, failed W3; latencies 300, 6500, 90000;
     // attempts W1#1 W2#1 W2#2 W3#1 W6#2 (W6#1 on the 9th): errors 503 and 400, retries W2#2 W6#2; durations 20 40 50 80 120.
     { bucket: '2026-11-10T00:00:00+00:00', ...row({ sends: 3, delivered: 3, failed: 1, errors: 2, errors4xx: 1, errors5xx: 1, retries: 2, latencyMsP50: 6500, latencyMsP95: 90000, latencyMsP99: 90000, attemptMsP50: 50, attemptMsP95: 120, attemptMsP99: 120 }) },
-    // 11 Nov: sends W4 W5; failed W4; attempts W4#1 blocked, W5#1 timeout, W5#2 network (a retry); durations 0 5 30000.
-    { bucket: '2026-11-11T00:00:00+00:00', ...row({ sends: 2, failed: 1, errors: 3, errorsBlocked: 1, errorsTimeout: 1, errorsNetwork: 1, retries: 1, attemptMsP50: 5, attemptMsP95: 30000, attemptMsP99: 30000 }) },
+    // 11 Nov: sends W4 W5 W7; failed W4 W7; attempts W4#1 blocked, W5#1 timeout, W5#2 network (a retry); W7's render error; durations 0 5 30000.
+    { bucket: '2026-11-11T00:00:00+00:00', ...row({ sends: 3, failed: 2, errors: 4, errorsRender: 1, errorsBlocked: 1, errorsTimeout: 1, errorsNetwork: 1, retries: 1, attemptMsP50: 5, attemptMsP95: 30000, attemptMsP99: 30000 }) },
   ]);
 });
 
@@ -123,8 +127,8 @@ test('daily numbers in Tokyo (UTC+9): the same events fall on other days', async
   expect(res.body.data).toEqual([
     // 10 Nov JST (9 Nov 15:00Z - 10 Nov 15:00Z): W6 and W1 accepted and delivered (90000, 300 ms); attempts W6#1 429, W6#2, W1#1.
     { bucket: '2026-11-10T00:00:00+09:00', ...row({ sends: 2, delivered: 2, errors: 1, errors408or429: 1, retries: 1, latencyMsP50: 300, latencyMsP95: 90000, latencyMsP99: 90000, attemptMsP50: 20, attemptMsP95: 120, attemptMsP99: 120 }) },
-    // 11 Nov JST: W2 W3 W4 W5 accepted; W2 delivered (6500 ms); W3 W4 failed; durations 0 5 40 50 80 30000.
-    { bucket: '2026-11-11T00:00:00+09:00', ...row({ sends: 4, delivered: 1, failed: 2, errors: 5, errors4xx: 1, errors5xx: 1, errorsBlocked: 1, errorsTimeout: 1, errorsNetwork: 1, retries: 2, latencyMsP50: 6500, latencyMsP95: 6500, latencyMsP99: 6500, attemptMsP50: 40, attemptMsP95: 30000, attemptMsP99: 30000 }) },
+    // 11 Nov JST: W2 W3 W4 W5 W7 accepted; W2 delivered (6500 ms); W3 W4 W7 failed; durations 0 5 40 50 80 30000.
+    { bucket: '2026-11-11T00:00:00+09:00', ...row({ sends: 5, delivered: 1, failed: 3, errors: 6, errorsRender: 1, errors4xx: 1, errors5xx: 1, errorsBlocked: 1, errorsTimeout: 1, errorsNetwork: 1, retries: 2, latencyMsP50: 6500, latencyMsP95: 6500, latencyMsP99: 6500, attemptMsP50: 40, attemptMsP95: 30000, attemptMsP99: 30000 }) },
   ]);
 });
 
@@ -132,8 +136,8 @@ test('one New York day holds everything from 10 Nov 05:00Z to 11 Nov 05:00Z, in 
   const range = `since=${encodeURIComponent('2026-11-10T00:00:00-05:00')}&until=${encodeURIComponent('2026-11-11T00:00:00-05:00')}&timezone=America/New_York`;
   const day = await get(`/v1/reports?${range}&bucket=day`);
   expect(day.body.data).toEqual([
-    // W1..W5 accepted; W1 W2 delivered (300, 6500); W3 W4 failed; W6 is all before 05:00Z.
-    { bucket: '2026-11-10T00:00:00-05:00', ...row({ sends: 5, delivered: 2, failed: 2, errors: 5, errors4xx: 1, errors5xx: 1, errorsBlocked: 1, errorsTimeout: 1, errorsNetwork: 1, retries: 2, latencyMsP50: 300, latencyMsP95: 6500, latencyMsP99: 6500, attemptMsP50: 50, attemptMsP95: 30000, attemptMsP99: 30000 }) },
+    // W1..W5 and W7 accepted; W1 W2 delivered (300, 6500); W3 W4 W7 failed; W6 is all before 05:00Z.
+    { bucket: '2026-11-10T00:00:00-05:00', ...row({ sends: 6, delivered: 2, failed: 3, errors: 6, errorsRender: 1, errors4xx: 1, errors5xx: 1, errorsBlocked: 1, errorsTimeout: 1, errorsNetwork: 1, retries: 2, latencyMsP50: 300, latencyMsP95: 6500, latencyMsP99: 6500, attemptMsP50: 50, attemptMsP95: 30000, attemptMsP99: 30000 }) },
   ]);
   const hours = await get(`/v1/reports?${range}&bucket=hour`);
   expect(hours.body.data.map((r: { bucket: string; sends: number }) => [r.bucket, r.sends])).toEqual([
@@ -142,6 +146,7 @@ test('one New York day holds everything from 10 Nov 05:00Z to 11 Nov 05:00Z, in 
     ['2026-11-10T18:00:00-05:00', 1],
     ['2026-11-10T20:00:00-05:00', 1],
     ['2026-11-10T21:00:00-05:00', 1],
+    ['2026-11-10T22:00:00-05:00', 1],
   ]);
 });
 
@@ -149,15 +154,23 @@ test('grouped by host and by tag, over the whole range', async () => {
   const range = 'since=2026-11-10T00:00:00Z&until=2026-11-12T00:00:00Z&bucket=total';
   const byHost = await get(`/v1/reports?${range}&groupBy=host`);
   expect(byHost.body.data).toEqual([
-    { bucket: '2026-11-10T00:00:00+00:00', host: 'a.example.com', ...row({ sends: 3, delivered: 3, errors: 3, errors5xx: 1, errorsTimeout: 1, errorsNetwork: 1, retries: 3, latencyMsP50: 6500, latencyMsP95: 90000, latencyMsP99: 90000, attemptMsP50: 50, attemptMsP95: 30000, attemptMsP99: 30000 }) },
+    { bucket: '2026-11-10T00:00:00+00:00', host: 'a.example.com', ...row({ sends: 4, delivered: 3, failed: 1, errors: 4, errorsRender: 1, errors5xx: 1, errorsTimeout: 1, errorsNetwork: 1, retries: 3, latencyMsP50: 6500, latencyMsP95: 90000, latencyMsP99: 90000, attemptMsP50: 50, attemptMsP95: 30000, attemptMsP99: 30000 }) },
     { bucket: '2026-11-10T00:00:00+00:00', host: 'b.example.com', ...row({ sends: 2, failed: 2, errors: 2, errors4xx: 1, errorsBlocked: 1, attemptMsP50: 0, attemptMsP95: 40, attemptMsP99: 40 }) },
+  ]);
+  // W1 is version 1 of tpl_welcome, W7 version 2 (its render error); the others were sent without a template.
+  const byTemplate = await get(`/v1/reports?${range}&groupBy=template`);
+  expect(byTemplate.body.data.map((r: Record<string, unknown>) => [r.template, r.sends, r.delivered, r.failed, r.errors, r.errorsRender, r.latencyMsP50])).toEqual([
+    ['tpl_welcome@1', 1, 1, 0, 0, 0, 300],
+    ['tpl_welcome@2', 1, 0, 1, 1, 1, null],
+    // W2 W3 W4 W5 accepted in the range; W2 W6 delivered (6500, 90000 ms); W3 W4 failed; attempt errors W2#1 W3#1 W4#1 W5#1 W5#2.
+    [null, 4, 2, 2, 5, 0, 6500],
   ]);
   const byTag = await get(`/v1/reports?${range}&groupBy=tag.campaign`);
   expect(byTag.body.data.map((r: Record<string, unknown>) => [r['tag.campaign'], r.sends, r.delivered, r.failed, r.errors, r.retries])).toEqual([
     ['fall', 1, 0, 1, 1, 0],
     ['spring', 3, 2, 0, 3, 2],
-    // W4 and W6 carry no campaign tag: grouped under null, so the groups add up to the totals.
-    [null, 1, 1, 1, 1, 1],
+    // W4, W6 and W7 carry no campaign tag: grouped under null, so the groups add up to the totals.
+    [null, 2, 1, 2, 2, 1],
   ]);
 });
 
@@ -192,9 +205,8 @@ test('bad parameters are a 400 naming the field', async () => {
     return res.body.issues.map((i: { field: string; message: string }) => `${i.field}: ${i.message}`);
   };
   expect(await issues('groupBy=campaign')).toEqual(['groupBy: campaign is not available yet: campaigns are not recorded in the ledger yet']);
-  expect(await issues('groupBy=template')).toEqual([expect.stringMatching(/^groupBy: template is not available yet/)]);
   expect(await issues('groupBy=journeyStep')).toEqual([expect.stringMatching(/^groupBy: journeyStep is not available yet/)]);
-  expect(await issues('groupBy=color')).toEqual([expect.stringMatching(/^groupBy: must be one of host, tag.<name>/)]);
+  expect(await issues('groupBy=color')).toEqual([expect.stringMatching(/^groupBy: must be one of host, tag.<name>, campaign, journeyStep, template/)]);
   expect(await issues('groupBy=tag.')).toEqual([expect.stringMatching(/^groupBy: tag.<name> needs a tag name/)]);
   expect(await issues('bucket=week')).toEqual(['bucket: must be one of hour, day, total']);
   expect(await issues('timezone=Mars/Olympus')).toEqual(['timezone: must be an IANA time zone, e.g. Europe/Paris or UTC']);
@@ -209,6 +221,7 @@ test('recent failures: newest first, with status code, reason and no Web UI link
   const res = await get('/v1/reports/failures?limit=5');
   expect(res.status).toBe(200);
   expect(res.body.data.map((f: { id: string; statusCode: number | null; workflowUrl: string | null }) => [f.id, f.statusCode, f.workflowUrl])).toEqual([
+    ['wh_w7', null, null],
     ['wh_w4', null, null],
     ['wh_w3', 400, null],
   ]);

@@ -35,9 +35,23 @@
     return '/v1/reports?' + q.toString();
   }
 
-  function drawChart(rows) {
-    const xs = rows.map((r) => Date.parse(r.bucket) / 1000);
-    const data = [xs, rows.map((r) => r.sends), rows.map((r) => r.delivered), rows.map((r) => r.errors)];
+  // Every hour of the range, with zeros where the API has no row (it lists only hours with events).
+  function hourly(rows) {
+    const since = Date.parse(window.range.since) / 1000;
+    const until = Date.parse(window.range.until) / 1000;
+    const known = new Map(rows.map((r) => [Date.parse(r.bucket) / 1000, r]));
+    // An hour start of the report's zone (from a row when there is one: zones may be off UTC by :30).
+    const anchor = rows.length > 0 ? Date.parse(rows[0].bucket) / 1000 : Math.floor(since / 3600) * 3600;
+    const out = [];
+    for (let t = anchor - Math.ceil((anchor - since) / 3600) * 3600; t < until; t += 3600) {
+      out.push(Object.assign({ sends: 0, delivered: 0, errors: 0 }, known.get(t), { t: t }));
+    }
+    return out;
+  }
+
+  function drawChart(apiRows) {
+    const rows = hourly(apiRows);
+    const data = [rows.map((r) => r.t), rows.map((r) => r.sends), rows.map((r) => r.delivered), rows.map((r) => r.errors)];
     const width = Math.max(400, Math.min(1100, document.body.clientWidth - 40));
     const opts = {
       width: width,
