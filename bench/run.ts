@@ -16,6 +16,7 @@ import { bullmqSystem } from './bullmq/system';
 import { renderResults, writeResults } from './lib/report';
 import { benchDatabase, stopBenchPostgres } from './lib/postgres';
 import { ledgerList } from './scenarios/ledger-list';
+import { reportScenario } from './scenarios/report';
 import { downHost } from './scenarios/down-host';
 import { eventIngest } from './scenarios/event-ingest';
 import { floor } from './scenarios/floor';
@@ -157,6 +158,10 @@ async function main(): Promise<void> {
     } finally {
       await temporal.stop();
     }
+  }
+  if (wanted('report')) {
+    log(`report: GET /v1/reports over ${SIZES.ledgerRows} ledger webhooks`);
+    scenarios.report = await reportScenario(await benchDatabase(path.join(logs, 'pg'), 'report'), SIZES.ledgerRows, log);
   }
   if (wanted('down-host')) {
     log(`down-host: ${SIZES.downHost} webhooks to a host that is down, then recovers`);

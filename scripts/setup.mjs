@@ -10,6 +10,8 @@
 //   3. With --test-tools (npm test): schemathesis, the API fuzzer of test/api/fuzz.test.ts, the
 //      pinned PyPI package installed with pip into .tools/ the same way (npm start does not need it).
 //   4. With --build: compile TypeScript into dist/ (incremental).
+//   5. With --browser: Debian's chromium for the dashboard's browser test, installed with apt-get
+//      when /usr/bin/chromium (or HOOKFLOW_CHROMIUM_PATH) is missing.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -88,6 +90,21 @@ function ensureSchemathesis() {
   return undefined;
 }
 
+/** Debian's chromium, for the browser test (playwright-core drives it; it downloads no browser itself). */
+function ensureBrowser() {
+  const wanted = process.env.HOOKFLOW_CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (fs.existsSync(wanted)) return;
+  if (process.env.HOOKFLOW_CHROMIUM_PATH) throw new Error(`HOOKFLOW_CHROMIUM_PATH=${wanted} does not exist`);
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new Error('the browser test needs chromium: run `sudo apt-get install -y chromium`, or set HOOKFLOW_CHROMIUM_PATH');
+  }
+  log('installing chromium with apt-get (for the dashboard browser test)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!run('apt-get', ['update', '-qq'], { env }) || !run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env })) {
+    throw new Error('apt-get install chromium failed');
+  }
+}
+
 function build() {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!run(process.execPath, [tsc, '-p', 'tsconfig.build.json'])) throw new Error('TypeScript build failed');
@@ -98,6 +115,7 @@ try {
   fs.mkdirSync(TOOLS, { recursive: true });
   const tools = { temporal: ensureTool(PINNED.temporal), testServer: ensureTool(PINNED.testServer), schemathesis: process.argv.includes('--test-tools') ? ensureSchemathesis() : undefined };
   fs.writeFileSync(path.join(TOOLS, 'tools.json'), `${JSON.stringify(tools, null, 2)}\n`);
+  if (process.argv.includes('--browser')) ensureBrowser();
   if (process.argv.includes('--build')) build();
 } catch (err) {
   log(err.message);

@@ -183,6 +183,12 @@ export const SETTINGS = {
     doc: 'Browser origins (Web UIs) allowed to call the codec endpoints without an API key. Unset: `npm start` allows its embedded Web UI (`http://localhost:<ui port>`, `http://127.0.0.1:<ui port>`) from this machine only; `npm run api` allows none, so its codec needs an API key.',
     parse: list,
   },
+  temporalUiUrl: {
+    env: 'HOOKFLOW_TEMPORAL_UI_URL',
+    default: undefined,
+    doc: 'Base URL of the Temporal Web UI, for the dashboard\'s links to a webhook\'s workflow (e.g. `https://temporal.example.com`). Unset: `npm start` links to its embedded Web UI (`http://localhost:<ui port>`); `npm run api` shows no links.',
+    parse: optional,
+  },
   taskQueue: { env: 'HOOKFLOW_TASK_QUEUE', default: 'hookflow', doc: 'Temporal task queue.', parse: str },
   maxBodyBytes: {
     env: 'HOOKFLOW_MAX_BODY_BYTES',

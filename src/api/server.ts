@@ -10,14 +10,17 @@ import { errorHandler, sendError } from './errors';
 import { healthRoute, type DependencyCheck } from './health';
 import { requestSerializer } from './request-log';
 import { codecRoutes } from './routes/codec';
+import { dashboardRoutes, isDashboardPublic } from './routes/dashboard';
 import { endpointRoutes } from './routes/endpoints';
 import { eventRoutes } from './routes/events';
 import { hostRoutes } from './routes/hosts';
 import { metricsRoute } from './routes/metrics';
 import { DOCS_ROUTES, registerOpenApi } from './openapi/document';
 import { recipientRoutes } from './routes/recipients';
+import { reportRoutes, type ReportRouteOptions } from './routes/reports';
 import { templateRoutes } from './routes/templates';
 import { webhookRoutes } from './routes/webhooks';
+import { authenticate, sameOriginOrSafe } from './session';
 
 export interface ApiOptions {
   hookflow: Hookflow;
@@ -37,6 +40,8 @@ export interface ApiOptions {
   dependencies?: DependencyCheck[];
   /** Served at GET /metrics (with the API key) when given. */
   metrics?: HookflowMetrics;
+  /** Links from the dashboard and reports to the Temporal Web UI. @default no links, namespace `default` */
+  reports?: ReportRouteOptions;
 }
 
 const PUBLIC_ROUTES = new Set(['/healthz']);
@@ -57,10 +62,10 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
-    if (PUBLIC_ROUTES.has(path) || path.startsWith('/codec/') || DOCS_ROUTES.some((docs) => path === docs || path.startsWith(`${docs}/`))) return;
-    if (!isAuthorized(request.headers.authorization)) {
-      return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <API key>');
-    }
+    if (PUBLIC_ROUTES.has(path) || path.startsWith('/codec/') || isDashboardPublic(request.method, path) || DOCS_ROUTES.some((docs) => path === docs || path.startsWith(`${docs}/`))) return;
+    const by = authenticate(request, isAuthorized);
+    if (!by) return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <API key>');
+    if (by === 'cookie' && !sameOriginOrSafe(request)) return sendError(reply, 403, 'cross_site', 'a request that changes something must come from the dashboard page (Origin)');
   });
 
   // The OpenAPI document (/openapi.json, /docs) sees the routes registered after it.
@@ -73,6 +78,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     recipientRoutes(api, options.hookflow);
     eventRoutes(api, options.hookflow);
     templateRoutes(api, options.hookflow);
+    reportRoutes(api, options.hookflow, options.reports ?? { namespace: 'default' });
+    dashboardRoutes(api, isAuthorized);
     if (options.metrics) metricsRoute(api, options.metrics);
     codecRoutes(api, { codec: options.codec, uiOrigins: options.uiOrigins, loopbackOnly: options.uiOriginsFromLoopbackOnly ?? false, isAuthorized });
   });

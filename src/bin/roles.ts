@@ -71,6 +71,10 @@ export async function startApiRole(config: Config, encryptionKey: string, apiKey
     maxBodyBytes: config.maxBodyBytes,
     logLevel: config.logLevel,
     metrics: options.metrics,
+    reports: {
+      namespace: config.temporalNamespace,
+      temporalUiUrl: config.temporalUiUrl ?? (options.embeddedUi ? `http://localhost:${config.devUiPort}` : undefined),
+    },
   });
   await app.listen({ port: config.port, host: config.host });
   let resolveDone!: () => void;

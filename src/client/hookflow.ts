@@ -45,6 +45,9 @@ import { parseEvents, type EventInput } from '../event/schema';
 import { ingestEvents, type Accepted } from '../event/store';
 import { parseListFilter, type ListPage } from '../ledger/list-query';
 import { LedgerStore, type AttemptSummary } from '../ledger/store';
+import type { Report } from '../report/columns';
+import { parseReportQuery, type ReportQuery } from '../report/params';
+import { recentFailures, runReport, type RecentFailure } from '../report/store';
 import { hostKeyOfAuthority } from '../net/host-key';
 import { RECOVER_WEBHOOKS_WORKFLOW, recoveryWorkflowId, type JobView, type RecoverWebhooksWorkflow } from '../recovery/definitions';
 import { parseRecoverFilter, type RecoverFilterInput } from '../recovery/filter';
@@ -325,6 +328,21 @@ export class Hookflow {
   async track(events: EventInput | { events: EventInput[] }): Promise<Accepted[]> {
     const parsed = parseEvents(events);
     return onDatabase(() => ingestEvents(this.ledger().pool, parsed));
+  }
+
+  /**
+   * Sends, deliveries, errors and latencies from the ledger, bucketed by hour or day in a time zone
+   * (README, "Reports and dashboard"). Takes query-string style parameters or a parsed query;
+   * throws InvalidRequestError naming each bad one.
+   */
+  async report(query: Record<string, unknown> | ReportQuery): Promise<Report> {
+    const parsed = query.since instanceof Date ? (query as ReportQuery) : parseReportQuery(query as Record<string, unknown>);
+    return onDatabase(() => runReport(this.ledger().pool, parsed));
+  }
+
+  /** The latest failed webhooks, newest first (at most `limit`, 1-100). */
+  async recentFailures(limit = 20): Promise<RecentFailure[]> {
+    return onDatabase(() => recentFailures(this.ledger().pool, Math.min(Math.max(Math.trunc(limit), 1), 100)));
   }
 
   /** The state of the latest run, given its Temporal status (the latest run is never continued-as-new). */

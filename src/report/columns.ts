@@ -1,0 +1,38 @@
+/**
+ * A report row: flat keys, the same as the CSV columns, in this order. Defined in the README
+ * ("Reports and dashboard").
+ */
+
+export const METRIC_COLUMNS = [
+  'sends',
+  'delivered',
+  'failed',
+  'errors',
+  'errors4xx',
+  'errors5xx',
+  'errors408or429',
+  'errorsTimeout',
+  'errorsNetwork',
+  'errorsBlocked',
+  'errorsRender',
+  'errorsOther',
+  'retries',
+  'uniqueRecipients',
+  'latencyMsP50',
+  'latencyMsP95',
+  'latencyMsP99',
+  'attemptMsP50',
+  'attemptMsP95',
+  'attemptMsP99',
+] as const;
+
+export type MetricColumn = (typeof METRIC_COLUMNS)[number];
+
+/** `bucket` (the bucket's start, RFC 3339 in the report's time zone), the group column if any, then the metrics. */
+export type ReportRow = { bucket: string } & Record<string, string | number | null>;
+
+export interface Report {
+  /** Column order, for CSV. */
+  columns: string[];
+  data: ReportRow[];
+}

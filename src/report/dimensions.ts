@@ -1,0 +1,39 @@
+/**
+ * What a report can be grouped by: one entry per dimension, so campaigns and journey steps each
+ * become one entry when their data reaches the ledger. Until then a request for
+ * them is refused with a 400 that says so, rather than answered with empty or invented rows.
+ */
+
+export interface Dimension {
+  /** The row key and CSV column that holds the group's value. */
+  column: string;
+  /** SQL expression over `webhooks w` giving the group; `param` adds a bound value. */
+  sql(param: (v: unknown) => string): string;
+}
+
+interface Available {
+  available: true;
+  make(argument: string | undefined): Dimension;
+}
+interface Unavailable {
+  available: false;
+  why: string;
+}
+
+export const DIMENSIONS: Readonly<Record<string, Available | Unavailable>> = {
+  host: { available: true, make: () => ({ column: 'host', sql: () => 'w.authority' }) },
+  tag: {
+    available: true,
+    // A webhook without the tag is grouped under null (an empty CSV cell), so totals still add up.
+    make: (name) => ({ column: `tag.${name}`, sql: (param) => `w.tags ->> ${param(name)}` }),
+  },
+  campaign: { available: false, why: 'campaigns are not recorded in the ledger yet' },
+  journeyStep: { available: false, why: 'journeys are not recorded in the ledger yet' },
+  template: {
+    available: true,
+    // One group per template version, `<template id>@<version>`; webhooks sent without a template form the null group.
+    make: () => ({ column: 'template', sql: () => `CASE WHEN w.template_id IS NOT NULL THEN w.template_id || '@' || w.template_version END` }),
+  },
+};
+
+export const TAG_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;

@@ -1,0 +1,159 @@
+/**
+ * Reports computed in PostgreSQL from the ledger (migration 001, indexes of 006). Three
+ * aggregates, each over its own event time, so every count lands in the bucket of its own event:
+ * sends by acceptance (created_at), delivered/failed and latency by completion (completed_at),
+ * errors, retries and attempt durations by attempt start (started_at). They run in one read-only
+ * snapshot, with the session's time zone set to the report's, so day and hour buckets are cut in it.
+ */
+import type pg from 'pg';
+import { InvalidRequestError } from '../errors';
+import { METRIC_COLUMNS, type Report, type ReportRow } from './columns';
+import type { ReportQuery } from './params';
+
+const LABEL = `to_char(b, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')`;
+
+/** An attempt that did not deliver: no 2xx, or no answer at all. */
+const ATTEMPT_FAILED = `NOT (a.error_code IS NULL AND a.status_code BETWEEN 200 AND 299)`;
+
+interface Part {
+  epoch: number;
+  label: string;
+  g: string | null;
+  [k: string]: unknown;
+}
+
+function sqlParts(query: ReportQuery): { values: unknown[]; sends: string; completions: string; attempts: string } {
+  const values: unknown[] = [query.since, query.until];
+  const param = (v: unknown): string => `$${values.push(v)}`;
+  const dim = query.groupBy ? query.groupBy.sql(param) : 'NULL::text';
+  const bucketOf = (column: string): string => (query.bucket === 'total' ? '$1::timestamptz' : `date_trunc('${query.bucket}', ${column})`);
+  // Grouped over (bucket, group); the outer select labels the bucket in the session's time zone.
+  const wrap = (inner: string): string => `SELECT ${LABEL} AS label, extract(epoch FROM b)::float8 AS epoch, x.* FROM (${inner}) x`;
+  const sends = wrap(`
+    SELECT ${bucketOf('w.created_at')} AS b, ${dim} AS g, count(*)::int AS sends
+      FROM webhooks w
+     WHERE w.created_at >= $1 AND w.created_at < $2
+     GROUP BY 1, 2`);
+  const completions = wrap(`
+    SELECT ${bucketOf('w.completed_at')} AS b, ${dim} AS g,
+           count(*) FILTER (WHERE w.status = 'delivered')::int AS delivered,
+           count(*) FILTER (WHERE w.status = 'failed')::int AS failed,
+           -- A render failure has no attempt: it counts as an error when its webhook fails.
+           count(*) FILTER (WHERE w.status = 'failed' AND w.reason LIKE 'render\\_error%')::int AS errors_render,
+           percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY round(extract(epoch FROM w.completed_at - w.created_at) * 1000)::bigint)
+             FILTER (WHERE w.status = 'delivered') AS latency
+      FROM webhooks w
+     WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status IN ('delivered', 'failed')
+     GROUP BY 1, 2`);
+  // The join to webhooks is only needed for the group.
+  const join = query.groupBy ? 'JOIN webhooks w ON w.id = a.webhook_id' : '';
+  const attempts = wrap(`
+    SELECT ${bucketOf('a.started_at')} AS b, ${dim} AS g,
+           count(*) FILTER (WHERE ${ATTEMPT_FAILED})::int AS errors,
+           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code BETWEEN 400 AND 499 AND a.status_code NOT IN (408, 429))::int AS errors4xx,
+           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code BETWEEN 500 AND 599)::int AS errors5xx,
+           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code IN (408, 429))::int AS errors408or429,
+           count(*) FILTER (WHERE a.error_code = 'timeout')::int AS errors_timeout,
+           count(*) FILTER (WHERE a.error_code = 'network')::int AS errors_network,
+           count(*) FILTER (WHERE a.error_code = 'blocked')::int AS errors_blocked,
+           count(*) FILTER (WHERE a.number > 1)::int AS retries,
+           percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY a.duration_ms) AS duration
+      FROM attempts a ${join}
+     WHERE a.started_at >= $1 AND a.started_at < $2
+     GROUP BY 1, 2`);
+  return { values, sends, completions, attempts };
+}
+
+function emptyRow(label: string, groupColumn: string | undefined, g: string | null): ReportRow {
+  const row: ReportRow = { bucket: label };
+  if (groupColumn) row[groupColumn] = g;
+  for (const c of METRIC_COLUMNS) row[c] = 0;
+  // Recipients are not in the ledger yet: null says "not measured", never a made-up 0.
+  row.uniqueRecipients = null;
+  for (const c of ['latencyMsP50', 'latencyMsP95', 'latencyMsP99', 'attemptMsP50', 'attemptMsP95', 'attemptMsP99']) row[c] = null;
+  return row;
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Report> {
+  const { values, sends, completions, attempts } = sqlParts(query);
+  const client = await pool.connect();
+  let parts: [Part[], Part[], Part[]];
+  try {
+    await client.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      await client.query(`SELECT set_config('TimeZone', $1, true)`, [query.timezone]);
+    } catch (err) {
+      // Node and PostgreSQL ship their own zone databases; one may lack a name the other knows.
+      if ((err as { code?: string }).code === '22023') throw new InvalidRequestError([{ field: 'timezone', message: `PostgreSQL does not know the time zone ${query.timezone}` }], 'invalid_report');
+      throw err;
+    }
+    parts = [
+      (await client.query<Part>(sends, values)).rows,
+      (await client.query<Part>(completions, values)).rows,
+      (await client.query<Part>(attempts, values)).rows,
+    ];
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+
+  const groupColumn = query.groupBy?.column;
+  const rows = new Map<string, { epoch: number; g: string | null; row: ReportRow }>();
+  const rowOf = (p: Part): ReportRow => {
+    const key = `${p.epoch}\u0000${p.g === null ? '\u0001' : `=${p.g}`}`;
+    let entry = rows.get(key);
+    if (!entry) rows.set(key, (entry = { epoch: p.epoch, g: p.g, row: emptyRow(p.label, groupColumn, p.g) }));
+    return entry.row;
+  };
+  for (const p of parts[0]) rowOf(p).sends = p.sends as number;
+  for (const p of parts[1]) {
+    const row = rowOf(p);
+    row.delivered = p.delivered as number;
+    row.failed = p.failed as number;
+    row.errorsRender = p.errors_render as number;
+    row.errors = (row.errors as number) + (p.errors_render as number);
+    const latency = p.latency as (string | number)[] | null;
+    if (latency) [row.latencyMsP50, row.latencyMsP95, row.latencyMsP99] = latency.map(num);
+  }
+  for (const p of parts[2]) {
+    const row = rowOf(p);
+    row.errors4xx = p.errors4xx as number;
+    row.errors5xx = p.errors5xx as number;
+    row.errors408or429 = p.errors408or429 as number;
+    row.errorsTimeout = p.errors_timeout as number;
+    row.errorsNetwork = p.errors_network as number;
+    row.errorsBlocked = p.errors_blocked as number;
+    row.errors = (row.errors as number) + (p.errors as number);
+    row.errorsOther = (p.errors as number) - ['errors4xx', 'errors5xx', 'errors408or429', 'errorsTimeout', 'errorsNetwork', 'errorsBlocked'].reduce((s, c) => s + (row[c] as number), 0);
+    row.retries = p.retries as number;
+    const duration = p.duration as (string | number)[] | null;
+    if (duration) [row.attemptMsP50, row.attemptMsP95, row.attemptMsP99] = duration.map(num);
+  }
+  const data = [...rows.values()]
+    .sort((a, b) => a.epoch - b.epoch || (a.g === b.g ? 0 : a.g === null ? 1 : b.g === null ? -1 : a.g < b.g ? -1 : 1))
+    .map((e) => e.row);
+  return { columns: ['bucket', ...(groupColumn ? [groupColumn] : []), ...METRIC_COLUMNS], data };
+}
+
+export interface RecentFailure {
+  id: string;
+  host: string;
+  statusCode: number | null;
+  error: string | null;
+  completedAt: string;
+}
+
+/** The latest failed webhooks, newest first, with the last status code and the reason they failed. */
+export async function recentFailures(pool: pg.Pool, limit: number): Promise<RecentFailure[]> {
+  const { rows } = await pool.query<{ id: string; authority: string; last_status_code: number | null; reason: string | null; completed_at: Date }>(
+    `SELECT id, authority, last_status_code, reason, completed_at FROM webhooks
+      WHERE completed_at IS NOT NULL AND status = 'failed' ORDER BY completed_at DESC LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ id: r.id, host: r.authority, statusCode: r.last_status_code, error: r.reason, completedAt: r.completed_at.toISOString() }));
+}
