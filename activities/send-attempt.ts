@@ -9,8 +9,11 @@ import { request, type Dispatcher } from 'undici';
 import { ATTEMPT_BUDGET, budgetError, budgetHeaders } from '../src/delivery/attempt-budget';
 import type { SendAttemptInput, SendAttemptResult } from '../src/delivery/definitions';
 import type { SendErrorCode } from '../src/receiver/classify';
+import { HOP_LIMIT_STATUS } from '../src/self/credential';
+import { isSelfUrl } from '../src/self/target';
 import { SecretUnavailableError, substituteSecrets } from '../src/template/secrets';
 import { USER_AGENT } from '../src/version';
+import { addressSelf, type Addressed, type SelfTarget } from './self/self-target';
 
 /** Bytes of the response body kept in the attempt record (the rest of what was read is dropped). */
 export const RESPONSE_SNIPPET_BYTES = ATTEMPT_BUDGET.snippetBytes;
@@ -22,6 +25,8 @@ export interface SendDeps {
   maxResponseBytes: number;
   /** Where `{{ secrets.NAME }}` values come from (HOOKFLOW_SECRET_NAME). @default process.env */
   secrets?: NodeJS.ProcessEnv;
+  /** Where `hookflow:` URLs go (activities/self/self-target.ts); without it they fail as `internal`. */
+  self?: SelfTarget;
 }
 
 /**
@@ -75,16 +80,22 @@ export async function sendAttempt(deps: SendDeps, templated: SendAttemptInput, c
     throw err;
   }
 
+  const toSelf = isSelfUrl(input.request.url);
+  let target: Addressed;
+  if (!toSelf) target = { url: input.request.url, headers: outboundHeaders(input, startedAtMs), dispatcher: deps.dispatcher };
+  else if (deps.self) target = addressSelf(deps.self, input.request.url, outboundHeaders(input, startedAtMs), input.hops ?? 0);
+  else return done({ errorCode: 'internal', errorMessage: 'this worker cannot send hookflow: webhooks (no self target)' });
+
   const timeout = AbortSignal.timeout(input.timeoutMs);
   const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
   let statusCode: number | undefined;
   let responseHeaders: Record<string, string> | undefined;
   try {
-    const response = await request(input.request.url, {
+    const response = await request(target.url, {
       method: input.request.method as Dispatcher.HttpMethod,
-      headers: outboundHeaders(input, startedAtMs),
+      headers: target.headers,
       body: input.request.body,
-      dispatcher: deps.dispatcher,
+      dispatcher: target.dispatcher,
       signal,
       headersTimeout: input.timeoutMs,
       bodyTimeout: input.timeoutMs,
@@ -92,6 +103,10 @@ export async function sendAttempt(deps: SendDeps, templated: SendAttemptInput, c
     statusCode = response.statusCode;
     responseHeaders = budgetHeaders(response.headers);
     const snippet = await readCapped(response.body, deps.maxResponseBytes);
+    if (toSelf && statusCode === HOP_LIMIT_STATUS) {
+      // Hookflow's own API refused the chain as too deep: a permanent failure, not a 5xx to retry.
+      return done({ errorCode: 'hop_limit', errorMessage: budgetError(`Hookflow's API answered ${statusCode}: ${snippet}`), responseBodySnippet: snippet });
+    }
     return done({ statusCode, responseHeaders, responseBodySnippet: snippet });
   } catch (err) {
     if (cancel?.aborted) throw err;

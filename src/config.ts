@@ -39,6 +39,18 @@ const bool = (raw: string, env: string): boolean => {
 };
 
 const str = (raw: string): string => raw.trim();
+const httpUrl = (raw: string, env: string): string | undefined => {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    /* judged below */
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    throw new ConfigError(env, `expected an http or https URL without query, e.g. http://api:8080, got '${raw}'`);
+  }
+  return raw.trim().replace(/\/+$/, '');
+};
 const optional = (raw: string): string | undefined => (raw.trim() === '' ? undefined : raw.trim());
 const list = (raw: string): string[] =>
   raw
@@ -61,6 +73,18 @@ export const SETTINGS = {
     default: '127.0.0.1',
     doc: 'Address the HTTP API listens on; `0.0.0.0` to accept connections from other machines.',
     parse: str,
+  },
+  selfUrl: {
+    env: 'HOOKFLOW_SELF_URL',
+    default: undefined,
+    doc: "Where a worker reaches Hookflow's own API for Hookflow-to-Hookflow webhooks (`hookflow:/v1/…` URLs), e.g. `http://api:8080` when the API runs apart. Unset: `http://<HOOKFLOW_HOST>:<HOOKFLOW_PORT>` (`127.0.0.1` for `0.0.0.0`), the API of `npm start`. Only this address is exempt from the outbound guard, and only for `hookflow:` URLs.",
+    parse: httpUrl,
+  },
+  maxHops: {
+    env: 'HOOKFLOW_MAX_HOPS',
+    default: '5',
+    doc: 'Longest chain of Hookflow-to-Hookflow webhooks (a webhook calls the API, which records an event, which starts a webhook…): the API refuses a deeper request (508 `hop_limit`) and the webhook that sent it fails with reason `hop_limit`.',
+    parse: int(1, 100),
   },
   apiKeys: {
     env: 'HOOKFLOW_API_KEYS',

@@ -20,6 +20,7 @@ import { recipientRoutes } from './routes/recipients';
 import { reportRoutes, type ReportRouteOptions } from './routes/reports';
 import { templateRoutes } from './routes/templates';
 import { webhookRoutes } from './routes/webhooks';
+import { admitSelfRequest, type SelfRequests } from './self';
 import { authenticate, sameOriginOrSafe } from './session';
 
 export interface ApiOptions {
@@ -42,6 +43,8 @@ export interface ApiOptions {
   metrics?: HookflowMetrics;
   /** Links from the dashboard and reports to the Temporal Web UI. @default no links, namespace `default` */
   reports?: ReportRouteOptions;
+  /** Accept Hookflow-to-Hookflow webhooks (src/api/self.ts). @default the internal credential is refused */
+  self?: SelfRequests;
 }
 
 const PUBLIC_ROUTES = new Set(['/healthz']);
@@ -54,15 +57,18 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     bodyLimit: options.maxBodyBytes * 6 + 1_048_576,
   });
   const isAuthorized = createKeyChecker(options.apiKeys);
+  const isInternal = createKeyChecker(options.self ? [options.self.internalKey] : []);
 
   // Only JSON is accepted; without this, Fastify would parse text/plain into a string.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
 
+  app.decorateRequest('hops', 0);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
     if (PUBLIC_ROUTES.has(path) || path.startsWith('/codec/') || isDashboardPublic(request.method, path) || DOCS_ROUTES.some((docs) => path === docs || path.startsWith(`${docs}/`))) return;
+    if (options.self && isInternal(request.headers.authorization)) return admitSelfRequest(request, reply, path, options.self.maxHops);
     const by = authenticate(request, isAuthorized);
     if (!by) return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <API key>');
     if (by === 'cookie' && !sameOriginOrSafe(request)) return sendError(reply, 403, 'cross_site', 'a request that changes something must come from the dashboard page (Origin)');

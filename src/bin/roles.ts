@@ -8,6 +8,7 @@ import { buildApi } from '../api/server';
 import { Hookflow } from '../client/hookflow';
 import { AesGcmCodec, parseEncryptionKey } from '../temporal/codec';
 import { checkEncryptionKey } from '../temporal/key-check';
+import { internalApiKey } from '../self/credential';
 import { createHookflowWorker } from '../worker/create-worker';
 import { migrate } from '../db/migrate';
 import { resolveDatabaseUrl } from '../db/pool';
@@ -71,6 +72,8 @@ export async function startApiRole(config: Config, encryptionKey: string, apiKey
     maxBodyBytes: config.maxBodyBytes,
     logLevel: config.logLevel,
     metrics: options.metrics,
+    // Workers with the same encryption key call this API for Hookflow-to-Hookflow webhooks.
+    self: { internalKey: internalApiKey(encryptionKey), maxHops: config.maxHops },
     reports: {
       namespace: config.temporalNamespace,
       temporalUiUrl: config.temporalUiUrl ?? (options.embeddedUi ? `http://localhost:${config.devUiPort}` : undefined),

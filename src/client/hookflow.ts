@@ -114,6 +114,12 @@ export interface ListOptions {
   cursor?: string;
 }
 
+/** Who asks: a Hookflow-to-Hookflow webhook's request (src/self/credential.ts) is `hops` deep. */
+export interface Caller {
+  /** Self webhooks that led to this call. @default 0 */
+  hops?: number;
+}
+
 export interface SendResult {
   id: string;
   /** false when an earlier send with the same idempotency key already created this webhook. */
@@ -152,11 +158,13 @@ export class Hookflow {
   /**
    * Validates and starts a webhook. Throws InvalidWebhookError, naming each bad field, before starting anything.
    * With `template` (and `recipient`, `trigger`, `event`) instead of method, URL, headers and body, it renders
-   * that template once (see sendTemplated).
+   * that template once (see sendTemplated). `caller.hops`: the depth of the request asking for it
+   * (the API passes a self webhook's `Hookflow-Hops`); the webhook's `hops` is at least that.
    */
-  async send(webhook: WebhookInput | TemplatedWebhookInput): Promise<SendResult> {
-    if (isTemplated(webhook)) return this.sendTemplated(webhook as TemplatedWebhookInput);
+  async send(webhook: WebhookInput | TemplatedWebhookInput, caller: Caller = {}): Promise<SendResult> {
+    if (isTemplated(webhook)) return this.sendTemplated(webhook as TemplatedWebhookInput, caller.hops === undefined ? {} : { hops: caller.hops });
     const parsed = parseWebhook(webhook, { maxBodyBytes: this.config.maxBodyBytes });
+    parsed.hops = Math.max(parsed.hops, caller.hops ?? 0);
     const input = prepareDelivery(parsed, { maxRetryAfterMs: this.config.maxRetryAfterMs, sendActivity: this.config.sendActivity });
     try {
       await this.start(input, 'REJECT_DUPLICATE');
@@ -324,9 +332,10 @@ export class Hookflow {
    * Records custom events (one, or up to 100), durably before it returns, merging any `attributes`
    * into their recipients; listeners (event-triggered campaigns, journeys) then get each new event
    * once. An event id already recorded is answered `created: false` and triggers nothing again.
+   * `caller.hops`: the depth of the request that posts them, stored with each event (ListenedEvent.hops).
    */
-  async track(events: EventInput | { events: EventInput[] }): Promise<Accepted[]> {
-    const parsed = parseEvents(events);
+  async track(events: EventInput | { events: EventInput[] }, caller: Caller = {}): Promise<Accepted[]> {
+    const parsed = parseEvents(events, new Date(), caller.hops ?? 0);
     return onDatabase(() => ingestEvents(this.ledger().pool, parsed));
   }
 

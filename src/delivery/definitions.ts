@@ -105,6 +105,8 @@ export interface DeliveryInput {
   maxRetryAfterMs: number;
   /** HOOKFLOW_SEND_ACTIVITY of the client that started it. */
   sendActivity: 'local' | 'regular';
+  /** Hookflow-to-Hookflow webhooks that led to this one (src/self/credential.ts); absent means 0. */
+  hops?: number;
   carried?: CarriedProgress;
 }
 
@@ -140,6 +142,8 @@ export interface SendAttemptInput {
   ticket?: number;
   /** End of the retry window: an attempt whose slot comes later is not made. */
   deadlineMs?: number;
+  /** The webhook's hop count, for a `hookflow:` URL's `Hookflow-Hops` header; absent means 0. */
+  hops?: number;
 }
 
 /**

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { InvalidRequestError } from '../errors';
+import { originOf } from '../webhook/redact';
 
 export interface GoneEndpoint {
   /** SHA-256 (hex) of the URL as sent. */
@@ -36,7 +37,7 @@ export function parseEndpointHash(value: string): string {
 export async function markGone(pool: pg.Pool, url: string, webhookId: string): Promise<void> {
   await pool.query('INSERT INTO gone_endpoints (hash, origin, webhook_id) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING', [
     endpointHash(url),
-    new URL(url).origin,
+    originOf(url),
     webhookId,
   ]);
 }

@@ -34,6 +34,12 @@ export interface ListenedEvent {
   receivedAt: string;
   /** The recipient's attributes when the batch is read (after this event's own attribute changes). */
   recipient: { id: string; attributes: Attributes };
+  /**
+   * Hookflow-to-Hookflow webhooks that led to this event (0 when an application sent it). A webhook
+   * started for it must carry it on (`hops: event.hops` in send / sendTemplated), or a chain of self
+   * webhooks could loop for ever: the API refuses a request deeper than HOOKFLOW_MAX_HOPS.
+   */
+  hops: number;
 }
 
 export interface EventListener {
@@ -79,6 +85,7 @@ interface Row {
   time: Date;
   received_at: Date;
   attributes: Attributes | null;
+  hops: number;
 }
 
 /**
@@ -93,7 +100,7 @@ export async function handleNextBatch(tx: pg.PoolClient, listener: EventListener
   // Every transaction older than this one has ended: no event below it can still appear.
   const { rows: safe } = await tx.query<{ xmin: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin');
   const { rows } = await tx.query<Row>(
-    `SELECT e.seq::text, e.xid::text, e.id, e.name, e.recipient_id, e.properties, e.time, e.received_at, r.attributes
+    `SELECT e.seq::text, e.xid::text, e.id, e.name, e.recipient_id, e.properties, e.time, e.received_at, e.hops, r.attributes
      FROM events e LEFT JOIN recipients r ON r.id = e.recipient_id
      WHERE e.name = ANY($1::text[]) AND (e.xid, e.seq) > ($2::xid8, $3::bigint) AND e.xid < $4::xid8
      ORDER BY e.xid, e.seq
@@ -110,6 +117,7 @@ export async function handleNextBatch(tx: pg.PoolClient, listener: EventListener
         time: r.time.toISOString(),
         receivedAt: r.received_at.toISOString(),
         recipient: { id: r.recipient_id, attributes: r.attributes ?? {} },
+        hops: r.hops,
       })),
       tx,
     );

@@ -41,14 +41,16 @@ export interface NewEvent {
   attributes?: Attributes;
   /** ISO 8601 in UTC. */
   time: string;
+  /** Hookflow-to-Hookflow webhooks that led to it: the `Hookflow-Hops` of the API request that posted it, else 0. */
+  hops: number;
 }
 
 export function newEventId(): string {
   return `ev_${randomBytes(16).toString('hex')}`;
 }
 
-/** One event or `{ events: [...] }`; throws InvalidRequestError naming each bad field (`events.3.name`). */
-export function parseEvents(input: unknown, now: Date = new Date()): NewEvent[] {
+/** One event or `{ events: [...] }`; throws InvalidRequestError naming each bad field (`events.3.name`). `hops`: see NewEvent. */
+export function parseEvents(input: unknown, now: Date = new Date(), hops = 0): NewEvent[] {
   const batch = typeof input === 'object' && input !== null && 'events' in input;
   const parsed = (batch ? eventBatchSchema : eventSchema).safeParse(input ?? {});
   if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error, input ?? {}, batch ? '(events)' : '(event)'));
@@ -60,5 +62,6 @@ export function parseEvents(input: unknown, now: Date = new Date()): NewEvent[] 
     properties: (e.properties ?? {}) as Attributes,
     ...(e.attributes ? { attributes: e.attributes as Attributes } : {}),
     time: (e.time ? new Date(e.time) : now).toISOString(),
+    hops,
   }));
 }

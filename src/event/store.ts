@@ -20,11 +20,11 @@ export interface Accepted {
  */
 const INGEST = `
 WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::jsonb[])
-    WITH ORDINALITY AS e(id, name, recipient_id, properties, time, attributes, n)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::jsonb[], $7::smallint[])
+    WITH ORDINALITY AS e(id, name, recipient_id, properties, time, attributes, hops, n)
 ), created AS (
-  INSERT INTO events (id, name, recipient_id, properties, time)
-  SELECT id, name, recipient_id, properties, time FROM input ORDER BY n
+  INSERT INTO events (id, name, recipient_id, properties, time, hops)
+  SELECT id, name, recipient_id, properties, time, hops FROM input ORDER BY n
   ON CONFLICT (id) DO NOTHING
   RETURNING id
 ), latest AS (
@@ -65,6 +65,7 @@ export async function ingestEvents(pool: pg.Pool, events: NewEvent[]): Promise<A
     unique.map((e) => JSON.stringify(e.properties)),
     unique.map((e) => e.time),
     unique.map((e) => JSON.stringify(e.attributes ?? {})),
+    unique.map((e) => e.hops),
   ];
   for (let attempt = 1; ; attempt++) {
     try {

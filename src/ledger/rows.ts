@@ -4,6 +4,7 @@
  */
 import type { AttemptRecord, DeliveryInput, SendAttemptInput, WebhookState, WebhookStatus } from '../delivery/definitions';
 import type { SendErrorCode } from '../receiver/classify';
+import { originOf } from '../webhook/redact';
 
 export interface LedgerWebhook {
   id: string;
@@ -48,7 +49,7 @@ export function webhookRow(input: DeliveryInput, state: WebhookState, seq: numbe
     createdAt: state.createdAt,
     status: state.status,
     method: input.request.method,
-    origin: new URL(input.request.url).origin,
+    origin: originOf(input.request.url),
     authority: input.authority,
     tags: input.tags,
     attemptCount: last?.number ?? 0,

@@ -8,6 +8,7 @@
  * default. An authority has no scheme, so both defaults (`:80` and `:443`) are dropped from it.
  */
 import { InvalidHostError } from '../errors';
+import { isSelfUrl, SELF_AUTHORITY } from '../self/target';
 
 /** Longest DNS name (253) plus `:65535`. */
 const MAX_AUTHORITY_LENGTH = 259;
@@ -16,8 +17,9 @@ function keyOf(url: URL, dropPort: (port: string) => boolean): string {
   return url.port && !dropPort(url.port) ? `${url.hostname}:${url.port}` : url.hostname;
 }
 
-/** The host key of a webhook URL (already validated as an http or https URL). */
+/** The host key of a webhook URL (already validated as an http or https URL, or a `hookflow:` one). */
 export function hostKeyOfUrl(url: string | URL): string {
+  if (isSelfUrl(String(url))) return SELF_AUTHORITY;
   // WHATWG already leaves out the scheme's own default port.
   return keyOf(typeof url === 'string' ? new URL(url) : url, () => false);
 }

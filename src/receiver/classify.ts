@@ -6,8 +6,10 @@
 /**
  * Why an attempt did not get a response. Set by the send activity. `gone`: the URL answered 410
  * before and is not called again until an operator re-enables it (src/endpoint/gone.ts).
+ * `hop_limit`: Hookflow's own API refused a Hookflow-to-Hookflow webhook whose chain went deeper
+ * than HOOKFLOW_MAX_HOPS (src/self/credential.ts).
  */
-export type SendErrorCode = 'timeout' | 'network' | 'blocked' | 'gone' | 'internal' | 'secret';
+export type SendErrorCode = 'timeout' | 'network' | 'blocked' | 'gone' | 'internal' | 'secret' | 'hop_limit';
 
 /** What came back from one attempt, as far as judging it goes. */
 export interface ReceiverAnswer {
@@ -35,7 +37,8 @@ export type FailureKind =
   | 'network'
   | 'blocked'
   | 'internal'
-  | 'secret';
+  | 'secret'
+  | 'hop_limit';
 
 interface FailureRule {
   /** Try again later. */
@@ -60,6 +63,8 @@ export const FAILURES: Readonly<Record<FailureKind, FailureRule>> = {
   // A `{{ secrets.NAME }}` whose HOOKFLOW_SECRET_NAME this worker lacks: nothing was sent. Retried,
   // so that setting it on the workers lets the webhook go through.
   secret: { retryable: true, hostFailure: false, describe: 'secret not available' },
+  // Permanent like `gone`: the same chain would be as deep on every retry.
+  hop_limit: { retryable: false, hostFailure: false, describe: 'hop_limit: chain of Hookflow-to-Hookflow webhooks deeper than HOOKFLOW_MAX_HOPS' },
 };
 
 export type Classification = { delivered: true } | { delivered: false; failure: FailureKind };

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { InvalidRequestError, type FieldIssue } from '../errors';
-import { parseWebhook, toFieldIssues, METHODS } from '../webhook/schema';
+import { isSelfUrl } from '../self/target';
+import { HOPS_BOUNDS, parseWebhook, toFieldIssues, METHODS } from '../webhook/schema';
 
 /** Ids of templates (and of the campaigns, journeys and recipients that use them). */
 export const TEMPLATE_ID = /^[A-Za-z0-9_.@-]{1,128}$/;
@@ -67,6 +68,10 @@ export function parseTemplateShape(input: unknown, maxBodyBytes: number): Templa
     if (!(err instanceof InvalidRequestError)) throw err;
     for (const issue of err.issues) if (!issues.some((i) => i.field === issue.field)) issues.push(issue);
   }
+  // A Hookflow-to-Hookflow template names its API path itself; Liquid may fill in what follows /v1/.
+  if (typeof raw.url === 'string' && isSelfUrl(raw.url) && !/^hookflow:\/v1\//i.test(raw.url) && !issues.some((i) => i.field === 'url')) {
+    issues.push({ field: 'url', message: "a hookflow: URL must be a path of Hookflow's API under /v1/ (hookflow:/v1/…)" });
+  }
   if (issues.length > 0) throw new InvalidRequestError(issues, 'invalid_template');
   return result.data!;
 }
@@ -102,6 +107,13 @@ const templatedSchema = z.strictObject({
   ...contextFields,
   idempotencyKey: z.string({ error: 'must be a string' }).optional(),
   tags: z.record(z.string(), z.string(), { error: 'must be an object of strings' }).optional(),
+  /** See the webhook schema's `hops`. */
+  hops: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(HOPS_BOUNDS[0], { error: `must be at least ${HOPS_BOUNDS[0]}` })
+    .max(HOPS_BOUNDS[1], { error: `must be at most ${HOPS_BOUNDS[1]}` })
+    .optional(),
 });
 export type TemplatedWebhookInput = z.input<typeof templatedSchema>;
 export type TemplatedWebhook = z.output<typeof templatedSchema>;

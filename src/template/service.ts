@@ -13,6 +13,7 @@ import type { DeliveryInput } from '../delivery/definitions';
 import { InvalidRequestError, InvalidWebhookError, TemplateNotFoundError } from '../errors';
 import { hostKeyOfUrl } from '../net/host-key';
 import { prepareDelivery, webhookId } from '../webhook/prepare';
+import { originOf } from '../webhook/redact';
 import { parseWebhook } from '../webhook/schema';
 import { checkTemplateLiquid } from './check';
 import { liquidEngine, type LiquidEngine } from './liquid';
@@ -52,6 +53,8 @@ export interface SendExtras {
   campaign?: { id: string };
   /** The webhook id to use (e.g. derived from dispatch and recipient) instead of one from idempotencyKey. */
   id?: string;
+  /** Self webhooks that led to this send (an event's `hops`, a self request's depth): the webhook's `hops` is at least this. */
+  hops?: number;
 }
 
 type Settings = Pick<Config, 'maxBodyBytes' | 'maxRetryAfterMs' | 'sendActivity' | 'templateMaxBytes' | 'templateRenderMs' | 'templateMemoryBytes'>;
@@ -141,6 +144,7 @@ export class TemplateService {
           ...(content.timeoutMs === undefined ? {} : { timeoutMs: content.timeoutMs }),
           ...(send.idempotencyKey === undefined ? {} : { idempotencyKey: send.idempotencyKey }),
           ...(send.tags === undefined ? {} : { tags: send.tags }),
+          hops: Math.max(send.hops ?? 0, extras.hops ?? 0),
         },
         { maxBodyBytes: this.settings.maxBodyBytes },
       );
@@ -185,7 +189,7 @@ function renderFailure(id: string, template: TemplateVersion, send: TemplatedWeb
   let authority = '';
   try {
     if (!/[{}]/.test(template.content.url)) {
-      origin = new URL(template.content.url).origin;
+      origin = originOf(template.content.url);
       authority = hostKeyOfUrl(template.content.url);
     }
   } catch {

@@ -2,6 +2,8 @@
  * What of a webhook request may be shown back (status reads, API answers, Web UI summary):
  * credentials in headers, URL user-info and secret-looking query parameters are replaced.
  */
+import { isSelfUrl, SELF_ORIGIN } from '../self/target';
+
 export const REDACTED = '[redacted]';
 /** In URLs, a marker that needs no percent-encoding. */
 export const REDACTED_IN_URL = 'redacted';
@@ -26,6 +28,10 @@ export function redactUrl(raw: string): string {
 
 /** A one-line description for the Web UI: method, origin and path, never the query. */
 export function summarise(method: string, raw: string): string {
-  const url = new URL(raw);
-  return `${method} ${url.origin}${url.pathname}`;
+  return `${method} ${originOf(raw)}${new URL(raw).pathname}`;
+}
+
+/** The URL's origin; `hookflow:` for a Hookflow-to-Hookflow webhook (whose URL has none). */
+export function originOf(raw: string): string {
+  return isSelfUrl(raw) ? SELF_ORIGIN : new URL(raw).origin;
 }

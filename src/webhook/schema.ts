@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { InvalidWebhookError, type FieldIssue } from '../errors';
 import { DEFAULT_RETRY, RETRY_BOUNDS, DEFAULT_TIMEOUT_MS, TIMEOUT_BOUNDS } from '../delivery/policy';
+import { isSelfUrl, selfUrlProblem } from '../self/target';
 
 export const METHODS = ['POST', 'GET', 'PUT', 'DELETE', 'PATCH'] as const;
 export type Method = (typeof METHODS)[number];
@@ -37,6 +38,8 @@ const MAX_HEADERS = 100;
 const MAX_TAGS = 20;
 const MAX_URL_LENGTH = 8192;
 const SECRET = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
+/** Beyond the largest HOOKFLOW_MAX_HOPS, a count means nothing more. */
+export const HOPS_BOUNDS = [0, 100] as const;
 
 export interface SchemaLimits {
   /** Largest body in bytes once serialised (HOOKFLOW_MAX_BODY_BYTES). */
@@ -84,7 +87,7 @@ function webhookSchema(limits: SchemaLimits) {
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
         })
         // For the OpenAPI document (the checks above are the rule).
-        .meta({ description: 'An absolute http or https URL', pattern: '^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/.*)?$' }),
+        .meta({ description: "An absolute http or https URL, or hookflow:/v1/… for Hookflow's own API", pattern: '^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/.*)?|hookflow:/v1/.*)$' }),
       headers: z
         .record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object of strings' })
         .superRefine((headers, ctx) => {
@@ -123,6 +126,8 @@ function webhookSchema(limits: SchemaLimits) {
         .optional(),
       retry: retrySchema.default(() => ({ ...DEFAULT_RETRY })),
       timeoutMs: intIn('timeoutMs', TIMEOUT_BOUNDS).default(DEFAULT_TIMEOUT_MS),
+      /** Hookflow-to-Hookflow webhooks that led to this one (src/self/credential.ts): a feature started by an event passes the event's `hops`. */
+      hops: intIn('hops', HOPS_BOUNDS).default(0),
       tags: z
         .record(z.string(), z.string({ error: 'must be a string' }).max(256, { error: 'must be at most 256 characters' }), {
           error: 'must be an object of strings',
@@ -168,11 +173,12 @@ export type Webhook = z.output<ReturnType<typeof webhookSchema>>;
 export type WebhookInput = z.input<ReturnType<typeof webhookSchema>>;
 
 function urlProblem(value: string): string | undefined {
+  if (isSelfUrl(value)) return selfUrlProblem(value);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return 'must be an absolute http or https URL';
+    return 'must be an absolute http or https URL (or hookflow:/v1/…)';
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `scheme must be http or https, not ${url.protocol.slice(0, -1)}`;
   if (!url.hostname) return 'must name a host';

@@ -15,6 +15,7 @@ import { EventFeed } from '../../activities/event/event-feed';
 import { pruneLedger } from '../../activities/ledger/prune';
 import { LedgerWriter } from '../../activities/ledger/writer';
 import { createHttpClient } from '../../activities/net/guarded-client';
+import { createSelfTarget } from '../../activities/self/self-target';
 import { hostTaskQueue } from '../breaker/definitions';
 import { breakerSettings } from '../breaker/settings';
 import { Hookflow } from '../client/hookflow';
@@ -23,6 +24,7 @@ import { migrate } from '../db/migrate';
 import { createPool, resolveDatabaseUrl } from '../db/pool';
 import type { EventListener } from '../event/listener';
 import { createAddressPolicy } from '../net/address-policy';
+import { selfUrlOf } from '../self/target';
 import type { HookflowMetrics } from '../metrics/registry';
 import { parseEncryptionKey } from '../temporal/codec';
 import { checkEncryptionKey } from '../temporal/key-check';
@@ -96,6 +98,8 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   const http: Agent = createHttpClient({
     policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),
   });
+  // Hookflow-to-Hookflow webhooks go to the API at HOOKFLOW_SELF_URL, the one address outside the guard.
+  const self = createSelfTarget(selfUrlOf(config), options.encryptionKey);
   // Recovery jobs retry webhooks as the SDK does, on this worker's connection and database.
   const hookflow = await Hookflow.connect({ config, client, encryptionKey: options.encryptionKey, databaseUrl });
   const recovery = createRecoveryActivities({ pool, hookflow });
@@ -104,7 +108,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }), ...recovery }),
+    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, self, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }), ...recovery }),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({
@@ -152,6 +156,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
         await hookflow.close();
         await pool.end();
         await http.close();
+        await self.close();
         if (!options.connection) await connection.close();
       }
     },

@@ -17,7 +17,7 @@ const NOW = new Date('2026-11-29T10:00:00.000Z');
 
 test('one event: an id is generated and the time defaults to now', () => {
   const [event] = parseEvents({ name: 'signed_up', recipientId: 'ada@example.com' }, NOW);
-  expect(event).toEqual({ id: expect.stringMatching(/^ev_[0-9a-f]{32}$/), name: 'signed_up', recipientId: 'ada@example.com', properties: {}, time: NOW.toISOString() });
+  expect(event).toEqual({ id: expect.stringMatching(/^ev_[0-9a-f]{32}$/), name: 'signed_up', recipientId: 'ada@example.com', properties: {}, time: NOW.toISOString(), hops: 0 });
 });
 
 test('a batch keeps its order, its ids and times (normalised to UTC)', () => {

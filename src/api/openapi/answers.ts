@@ -13,7 +13,7 @@ import { JOB_STATUSES, type JobView } from '../../recovery/definitions';
 
 const time = z.string().describe('RFC 3339 time');
 // SendErrorCode (src/receiver/classify.ts); the checks at the end fail the build when one is added there.
-const ERROR_CODES = ['timeout', 'network', 'blocked', 'gone', 'internal', 'secret'] as const;
+const ERROR_CODES = ['timeout', 'network', 'blocked', 'gone', 'internal', 'secret', 'hop_limit'] as const;
 const strings = z.record(z.string(), z.string());
 
 export const attemptSchema = z.object({

@@ -5,7 +5,7 @@ import type { EventInput } from '../../event/schema';
 
 export function eventRoutes(app: FastifyInstance, hookflow: Hookflow): void {
   app.post('/v1/events', async (request, reply) => {
-    const accepted = await hookflow.track(request.body as EventInput);
+    const accepted = await hookflow.track(request.body as EventInput, { hops: request.hops });
     return reply.code(202).send({ events: accepted });
   });
 }

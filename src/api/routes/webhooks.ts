@@ -12,7 +12,7 @@ export function webhookRoutes(app: FastifyInstance, hookflow: Hookflow): void {
   };
 
   app.post('/v1/webhooks', async (request, reply) => {
-    const sent = await hookflow.send(request.body as never);
+    const sent = await hookflow.send(request.body as never, { hops: request.hops });
     const { id, created } = sent;
     // A templated webhook whose render failed is accepted as a webhook, and is failed already.
     if (created) return reply.code(202).send({ id, status: sent.status ?? 'pending', ...(sent.reason === undefined ? {} : { reason: sent.reason }) });
