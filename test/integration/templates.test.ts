@@ -6,7 +6,6 @@
  */
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
@@ -14,7 +13,7 @@ import { request } from 'undici';
 import { buildApi } from '../../src/api/server';
 import { webhookWorkflowId, type WebhookState } from '../../src/delivery/definitions';
 import { AesGcmCodec, openJson, parseEncryptionKey } from '../../src/temporal/codec';
-import { allBytes } from '../helpers/bytes';
+import { allBytes, payloadsOf } from '../helpers/bytes';
 import { receiverPool, type Arrival, type Reply } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -380,16 +379,3 @@ describe('templated webhooks', () => {
     );
   });
 });
-
-/** Every payload anywhere in a history, to decrypt them all. */
-function payloadsOf(history: unknown): Payload[] {
-  const found: Payload[] = [];
-  const walk = (v: unknown): void => {
-    if (!v || typeof v !== 'object' || v instanceof Uint8Array) return;
-    const o = v as Record<string, unknown>;
-    if (o.metadata && o.data instanceof Uint8Array && (o.metadata as Record<string, unknown>).encoding) found.push(o as Payload);
-    else Object.values(o).forEach(walk);
-  };
-  walk(history);
-  return found;
-}
