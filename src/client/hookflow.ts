@@ -164,7 +164,7 @@ export class Hookflow {
   async send(webhook: WebhookInput | TemplatedWebhookInput, caller: Caller = {}): Promise<SendResult> {
     if (isTemplated(webhook)) return this.sendTemplated(webhook as TemplatedWebhookInput, caller.hops === undefined ? {} : { hops: caller.hops });
     const parsed = parseWebhook(webhook, { maxBodyBytes: this.config.maxBodyBytes });
-    parsed.hops = Math.max(parsed.hops, caller.hops ?? 0);
+    if (caller.hops) parsed.hops = Math.max(parsed.hops ?? 0, caller.hops);
     const input = prepareDelivery(parsed, { maxRetryAfterMs: this.config.maxRetryAfterMs, sendActivity: this.config.sendActivity });
     try {
       await this.start(input, 'REJECT_DUPLICATE');

@@ -40,7 +40,7 @@ export function prepareDelivery(webhook: Webhook, options: PrepareOptions): Deli
     maxRetryAfterMs: options.maxRetryAfterMs,
     sendActivity: options.sendActivity,
   };
-  if (webhook.hops > 0) input.hops = webhook.hops;
+  if (webhook.hops) input.hops = webhook.hops;
   if (webhook.signingSecret) input.signingSecret = webhook.signingSecret;
   return input;
 }

@@ -126,8 +126,8 @@ function webhookSchema(limits: SchemaLimits) {
         .optional(),
       retry: retrySchema.default(() => ({ ...DEFAULT_RETRY })),
       timeoutMs: intIn('timeoutMs', TIMEOUT_BOUNDS).default(DEFAULT_TIMEOUT_MS),
-      /** Hookflow-to-Hookflow webhooks that led to this one (src/self/credential.ts): a feature started by an event passes the event's `hops`. */
-      hops: intIn('hops', HOPS_BOUNDS).default(0),
+      /** Hookflow-to-Hookflow webhooks that led to this one (src/self/credential.ts), 0 when absent: a feature started by an event passes the event's `hops`. */
+      hops: intIn('hops', HOPS_BOUNDS).optional(),
       tags: z
         .record(z.string(), z.string({ error: 'must be a string' }).max(256, { error: 'must be at most 256 characters' }), {
           error: 'must be an object of strings',
@@ -178,7 +178,7 @@ function urlProblem(value: string): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    return 'must be an absolute http or https URL (or hookflow:/v1/…)';
+    return 'must be an absolute http or https URL';
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `scheme must be http or https, not ${url.protocol.slice(0, -1)}`;
   if (!url.hostname) return 'must name a host';

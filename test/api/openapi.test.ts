@@ -72,7 +72,7 @@ test('/openapi.json is public and lists every /v1 route the API serves, with the
   expect(doc.paths['/healthz'].get.security).toEqual([]);
   // The webhook body is the SDK's own schema: its fields, `url` required, nothing else allowed.
   const body = doc.paths['/v1/webhooks'].post.requestBody!.content['application/json'].schema as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
-  expect(Object.keys(body.properties).sort()).toEqual(['body', 'headers', 'idempotencyKey', 'method', 'retry', 'signingSecret', 'tags', 'timeoutMs', 'url']);
+  expect(Object.keys(body.properties).sort()).toEqual(['body', 'headers', 'hops', 'idempotencyKey', 'method', 'retry', 'signingSecret', 'tags', 'timeoutMs', 'url']);
   expect(body.required).toEqual(['url']);
   expect(body.additionalProperties).toBe(false);
   expect(Object.keys(doc.paths['/v1/webhooks'].post.responses)).toEqual(expect.arrayContaining(['202', '400', '401', '500', '503']));
