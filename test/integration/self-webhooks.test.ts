@@ -2,7 +2,9 @@
  * Hookflow-to-Hookflow webhooks against the real stack (Temporal dev server, worker, PostgreSQL)
  * and a real API on 127.0.0.1 that the worker reaches only through HOOKFLOW_SELF_URL — as when API
  * and worker run apart. The outbound guard is on: no loopback URL is allowed but the self target.
+ * The last test runs `npm start` as a user does, with every default.
  */
+import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -15,6 +17,8 @@ import { internalApiKey } from '../../src/self/credential';
 import { AesGcmCodec, openJson, parseEncryptionKey } from '../../src/temporal/codec';
 import { webhookId } from '../../src/webhook/prepare';
 import { allBytes, payloadsOf } from '../helpers/bytes';
+import { startHookflowProcess } from '../helpers/hookflow-process';
+import { sample } from '../helpers/prometheus';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { until } from '../helpers/wait';
 
@@ -223,3 +227,38 @@ test('a chain of events and self webhooks that would loop for ever stops at the 
   expect(events.map((e) => e.hops)).toEqual([0, 1, 2]);
   for (const e of events.slice(0, -1)) expect((await finished(webhookId(`echo-${e.id}`))).status).toBe('delivered');
 });
+
+test('npm start with its defaults: hookflow: webhooks reach its own API with the guard on, counted in /metrics, the credential in no log', async () => {
+  const p = await startHookflowProcess('start');
+  try {
+    const api = async (method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<Answer> => {
+      const res = await request(`${p.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${p.apiKey}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: json === undefined ? undefined : JSON.stringify(json),
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, body: text.startsWith('{') ? JSON.parse(text) : text };
+    };
+    const done = (id: string): Promise<WebhookState> =>
+      until(`webhook ${id} to finish`, async () => {
+        const { body } = await api('GET', `/v1/webhooks/${id}`);
+        return ['delivered', 'failed'].includes(body.status) ? (body as WebhookState) : undefined;
+      });
+    expect((await api('PUT', '/v1/templates/coins', { method: 'PUT', url: 'hookflow:/v1/recipients/{{ recipient.id }}', body: { attributes: { coins: '{{ trigger.coins }}' } } })).status).toBe(201);
+    const self = await api('POST', '/v1/webhooks', { template: { id: 'coins' }, recipient: { id: 'player-1' }, trigger: { coins: 50 } });
+    const loopback = await api('POST', '/v1/webhooks', { url: `${p.url}/v1/events`, body: { name: 'x', recipientId: 'player-2' }, retry: fast });
+    expect((await done(self.body.id)).status).toBe('delivered');
+    expect((await done(loopback.body.id)).attempts).toEqual([expect.objectContaining({ errorCode: 'blocked' })]);
+    expect((await api('GET', '/v1/recipients/player-1')).body.attributes).toEqual({ coins: 50 });
+
+    const metrics = (await api('GET', '/metrics')).body as string;
+    expect(sample(metrics, 'hookflow_attempts_total', { outcome: 'delivered', status_class: '2xx' })).toBe(1);
+    expect(sample(metrics, 'hookflow_attempts_total', { outcome: 'blocked', status_class: 'none' })).toBe(1);
+    expect(sample(metrics, 'hookflow_breaker_hosts', { host: 'hookflow', state: 'closed' })).toBe(1);
+  } finally {
+    await p.stop();
+  }
+  const secret = internalApiKey(p.env.HOOKFLOW_ENCRYPTION_KEY);
+  expect(fs.readFileSync(p.logFile, 'utf8')).not.toContain(secret.slice(4));
+}, 240_000);
