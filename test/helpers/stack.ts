@@ -14,6 +14,7 @@ import type { HostGate } from '../../activities/breaker/host-gate';
 import type { GoneList } from '../../activities/endpoint/gone-list';
 import type { EventFeed } from '../../activities/event/event-feed';
 import type { EventListener } from '../../src/event/listener';
+import type { HookflowMetrics } from '../../src/metrics/registry';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';
@@ -47,6 +48,8 @@ export interface StackOptions {
   temporalAddress?: string;
   /** Event listeners the worker polls. */
   eventListeners?: EventListener[];
+  /** Where the worker's delivery and breaker metrics go. */
+  metrics?: HookflowMetrics;
 }
 
 let runtimeInstalled = false;
@@ -78,6 +81,7 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
     workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
     wrapActivities: options.wrapActivities,
     eventListeners: options.eventListeners,
+    metrics: options.metrics,
   });
   const running = run();
   const hookflow = await Hookflow.connect({ config, encryptionKey });

@@ -1,23 +1,21 @@
 /**
  * Hookflow-to-Hookflow webhooks against the real stack (Temporal dev server, worker, PostgreSQL)
- * and a real API on 127.0.0.1 that the worker reaches only through HOOKFLOW_SELF_URL — as when API
- * and worker run apart. The outbound guard is on: no loopback URL is allowed but the self target.
- * The last test runs `npm start` as a user does, with every default.
+ * and the API role (`npm run api`'s) on 127.0.0.1, which the worker reaches only by its default
+ * HOOKFLOW_SELF_URL (HOOKFLOW_HOST:HOOKFLOW_PORT). The outbound guard is on: no loopback URL is
+ * allowed but the self target.
  */
-import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { request } from 'undici';
-import { buildApi } from '../../src/api/server';
+import { startApiRole, type Role } from '../../src/bin/roles';
 import { webhookWorkflowId, type WebhookState } from '../../src/delivery/definitions';
 import { freePort } from '../../src/dev/free-port';
 import type { EventListener } from '../../src/event/listener';
+import { HookflowMetrics } from '../../src/metrics/registry';
 import { internalApiKey } from '../../src/self/credential';
 import { AesGcmCodec, openJson, parseEncryptionKey } from '../../src/temporal/codec';
 import { webhookId } from '../../src/webhook/prepare';
+import { apiCaller } from '../helpers/api';
 import { allBytes, payloadsOf } from '../helpers/bytes';
-import { startHookflowProcess } from '../helpers/hookflow-process';
 import { sample } from '../helpers/prometheus';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { until } from '../helpers/wait';
@@ -27,7 +25,8 @@ const MAX_HOPS = 2;
 const fast = { initialIntervalMs: 100, maxIntervalMs: 200, maxAttempts: 3 };
 
 let stack: TestStack;
-let app: FastifyInstance;
+const metrics = new HookflowMetrics({ maxHosts: 20 });
+let api: Role & { url: string };
 let base: string;
 let db: pg.Pool;
 let rawClient: Client;
@@ -54,40 +53,22 @@ const echo: EventListener = {
 
 beforeAll(async () => {
   const port = await freePort();
-  stack = await startTestStack({ selfUrl: `http://127.0.0.1:${port}`, maxHops: MAX_HOPS, allowPrivateNetworks: false }, { eventListeners: [echo] });
-  app = buildApi({
-    hookflow: stack.hookflow,
-    apiKeys: [KEY],
-    codec: new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)),
-    uiOrigins: [],
-    maxBodyBytes: stack.config.maxBodyBytes,
-    logLevel: 'silent',
-    self: { internalKey: internalApiKey(stack.encryptionKey), maxHops: MAX_HOPS },
-  });
-  await app.listen({ port, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${port}`;
+  stack = await startTestStack({ host: '127.0.0.1', port, maxHops: MAX_HOPS, allowPrivateNetworks: false }, { eventListeners: [echo], metrics });
+  expect(stack.config.selfUrl).toBeUndefined();
+  api = await startApiRole(stack.config, stack.encryptionKey, [KEY], { metrics });
+  base = api.url;
   db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
   rawClient = new Client({ connection: await Connection.connect({ address: stack.config.temporalAddress! }) });
 });
 
 afterAll(async () => {
-  await app?.close();
+  await api?.stop();
   await rawClient?.connection.close();
   await db?.end();
   await stack?.stop();
 });
 
-interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function call(method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown, headers: Record<string, string> = { authorization: `Bearer ${KEY}` }): Promise<Answer> {
-  const all = { ...headers, ...(json === undefined ? {} : { 'content-type': 'application/json' }) };
-  const res = await request(`${base}${path}`, { method, headers: all, body: json === undefined ? undefined : JSON.stringify(json) });
-  const text = await res.body.text();
-  return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
-}
+const call = apiCaller(() => base, KEY);
 
 async function finished(id: string): Promise<WebhookState> {
   return until(`webhook ${id} to finish`, async () => {
@@ -133,6 +114,10 @@ test('a template with url hookflow:/v1/recipients/{{ recipient.id }} sets an att
   expect(row).toMatchObject({ status: 'delivered', origin: 'hookflow:', authority: 'hookflow', attempt_count: 1, last_status_code: 200, template_id: 'set-plan' });
   expect(attempts).toEqual([{ number: 1, status_code: 200, error_code: null }]);
   expect((await call('GET', `/v1/webhooks?host=hookflow`)).body.data.map((w: { id: string }) => w.id)).toContain(sent.body.id);
+  const scrape = (await call('GET', '/metrics')).body as string;
+  expect(sample(scrape, 'hookflow_attempts_total', { outcome: 'delivered', status_class: '2xx' })).toBe(1);
+  expect(sample(scrape, 'hookflow_deliveries_total', { outcome: 'delivered', status_class: '2xx' })).toBe(1);
+  expect(sample(scrape, 'hookflow_breaker_hosts', { host: 'hookflow', state: 'closed' })).toBe(1);
 
   // The internal credential: not in the history (raw or decrypted), the ledger's request or the API's answers.
   const secret = internalApiKey(stack.encryptionKey);
@@ -227,38 +212,3 @@ test('a chain of events and self webhooks that would loop for ever stops at the 
   expect(events.map((e) => e.hops)).toEqual([0, 1, 2]);
   for (const e of events.slice(0, -1)) expect((await finished(webhookId(`echo-${e.id}`))).status).toBe('delivered');
 });
-
-test('npm start with its defaults: hookflow: webhooks reach its own API with the guard on, counted in /metrics, the credential in no log', async () => {
-  const p = await startHookflowProcess('start');
-  try {
-    const api = async (method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<Answer> => {
-      const res = await request(`${p.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${p.apiKey}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: json === undefined ? undefined : JSON.stringify(json),
-      });
-      const text = await res.body.text();
-      return { status: res.statusCode, body: text.startsWith('{') ? JSON.parse(text) : text };
-    };
-    const done = (id: string): Promise<WebhookState> =>
-      until(`webhook ${id} to finish`, async () => {
-        const { body } = await api('GET', `/v1/webhooks/${id}`);
-        return ['delivered', 'failed'].includes(body.status) ? (body as WebhookState) : undefined;
-      });
-    expect((await api('PUT', '/v1/templates/coins', { method: 'PUT', url: 'hookflow:/v1/recipients/{{ recipient.id }}', body: { attributes: { coins: '{{ trigger.coins }}' } } })).status).toBe(201);
-    const self = await api('POST', '/v1/webhooks', { template: { id: 'coins' }, recipient: { id: 'player-1' }, trigger: { coins: 50 } });
-    const loopback = await api('POST', '/v1/webhooks', { url: `${p.url}/v1/events`, body: { name: 'x', recipientId: 'player-2' }, retry: fast });
-    expect((await done(self.body.id)).status).toBe('delivered');
-    expect((await done(loopback.body.id)).attempts).toEqual([expect.objectContaining({ errorCode: 'blocked' })]);
-    expect((await api('GET', '/v1/recipients/player-1')).body.attributes).toEqual({ coins: 50 });
-
-    const metrics = (await api('GET', '/metrics')).body as string;
-    expect(sample(metrics, 'hookflow_attempts_total', { outcome: 'delivered', status_class: '2xx' })).toBe(1);
-    expect(sample(metrics, 'hookflow_attempts_total', { outcome: 'blocked', status_class: 'none' })).toBe(1);
-    expect(sample(metrics, 'hookflow_breaker_hosts', { host: 'hookflow', state: 'closed' })).toBe(1);
-  } finally {
-    await p.stop();
-  }
-  const secret = internalApiKey(p.env.HOOKFLOW_ENCRYPTION_KEY);
-  expect(fs.readFileSync(p.logFile, 'utf8')).not.toContain(secret.slice(4));
-}, 240_000);

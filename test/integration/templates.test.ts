@@ -4,15 +4,13 @@
  * once and delivered, a secret that reaches the receiver but nothing that is stored or shown, and
  * a missing variable that fails only its own webhook.
  */
-import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { request } from 'undici';
-import { buildApi } from '../../src/api/server';
 import { webhookWorkflowId, type WebhookState } from '../../src/delivery/definitions';
 import { AesGcmCodec, openJson, parseEncryptionKey } from '../../src/temporal/codec';
+import { apiCaller, startTestApi, type Answer } from '../helpers/api';
 import { allBytes, payloadsOf } from '../helpers/bytes';
 import { receiverPool, type Arrival, type Reply } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -33,16 +31,7 @@ beforeAll(async () => {
   process.env.HOOKFLOW_SECRET_CRM_TOKEN = SECRET_VALUE;
   process.env.HOOKFLOW_SECRET_CRM_SIGNING = SIGNING;
   stack = await startTestStack();
-  app = buildApi({
-    hookflow: stack.hookflow,
-    apiKeys: [KEY],
-    codec: new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)),
-    uiOrigins: [],
-    maxBodyBytes: stack.config.maxBodyBytes,
-    logLevel: 'silent',
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ app, base } = await startTestApi(stack, KEY));
   db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
   rawClient = new Client({ connection: await Connection.connect({ address: stack.config.temporalAddress! }) });
 });
@@ -57,18 +46,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function call(method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
-  if (json !== undefined) headers['content-type'] = 'application/json';
-  const res = await request(`${base}${path}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
-  const text = await res.body.text();
-  return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
-}
+const call = apiCaller(() => base, KEY);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
