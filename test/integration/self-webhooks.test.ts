@@ -193,6 +193,18 @@ test('a webhook whose hops already reach HOOKFLOW_MAX_HOPS fails with reason hop
   expect(await eventsOf('dan')).toEqual([]);
 });
 
+test('a webhook made by a self request inherits its depth: a self webhook that makes a self webhook counts both hops', async () => {
+  // A (hops 1) asks the API, as hop 2, for B; B is therefore at hops 2 and its own request, hop 3, is refused.
+  const inner = { url: 'hookflow:/v1/events', body: { id: 'nested-never', name: 'x', recipientId: 'erin' }, retry: fast };
+  const outer = await call('POST', '/v1/webhooks', { url: 'hookflow:/v1/webhooks', hops: 1, body: inner, retry: fast });
+  const a = await finished(outer.body.id);
+  expect(a).toMatchObject({ status: 'delivered', attempts: [expect.objectContaining({ statusCode: 202 })] });
+  const b = await finished(JSON.parse(a.attempts[0].responseBodySnippet!).id);
+  expect(b.status).toBe('failed');
+  expect(b.reason).toMatch(/^hop_limit/);
+  expect(await eventsOf('erin')).toEqual([]);
+});
+
 test('a chain of events and self webhooks that would loop for ever stops at the hop limit', async () => {
   const posted = await call('POST', '/v1/events', { id: 'chain-0', name: 'ping', recipientId: 'loop' });
   expect(posted.status).toBe(202);
