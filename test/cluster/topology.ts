@@ -46,5 +46,6 @@ export const TEST_ONLY_ENV: Record<string, string> = {
   HOOKFLOW_PORT: 'a free port per API process (the container listens on the default 8080)',
   HOOKFLOW_LOG_LEVEL: 'quiet children',
   HOOKFLOW_DATA_DIR: 'a temp dir per run',
+  HOOKFLOW_METRICS_PORT: 'off: two workers on one machine would both want 9464 (each container has its own)',
   ...Object.fromEntries(Object.keys(CLUSTER_ENV).map((k) => [k, 'short windows for a test of minutes'])),
 };

@@ -349,6 +349,8 @@ export class Stack {
       // FAULTS_LOG_LEVEL=debug makes the children (and the Temporal SDK inside them) verbose.
       HOOKFLOW_LOG_LEVEL: process.env.FAULTS_LOG_LEVEL || 'warn',
       HOOKFLOW_DATA_DIR: path.join(this.dir, 'data'),
+      // Several workers share this machine: none serves metrics, so none fights for port 9464.
+      HOOKFLOW_METRICS_PORT: '0',
       ...this.extraEnv,
       ...extra,
     };
