@@ -52,6 +52,8 @@ export interface SendExtras {
   campaign?: { id: string };
   /** The webhook id to use (e.g. derived from dispatch and recipient) instead of one from idempotencyKey. */
   id?: string;
+  /** What a journey's run adds to the variables: entry, steps, context, journey. */
+  journey?: Pick<RenderContext, 'entry' | 'steps' | 'context' | 'journey'>;
 }
 
 type Settings = Pick<Config, 'maxBodyBytes' | 'maxRetryAfterMs' | 'sendActivity' | 'templateMaxBytes' | 'templateRenderMs' | 'templateMemoryBytes'>;
@@ -116,6 +118,7 @@ export class TemplateService {
       ...(send.trigger ? { trigger: send.trigger } : {}),
       ...(send.event ? { event: send.event } : {}),
       ...(extras.campaign ? { campaign: extras.campaign } : {}),
+      ...extras.journey,
       webhook: { id },
       now: now.toISOString(),
     };

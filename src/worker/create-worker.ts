@@ -12,6 +12,8 @@ import { createRecoveryActivities } from '../../activities/recovery';
 import { HostGate } from '../../activities/breaker/host-gate';
 import { GoneList } from '../../activities/endpoint/gone-list';
 import { EventFeed } from '../../activities/event/event-feed';
+import { createJourneyActivities } from '../../activities/journey';
+import { journeyListener } from '../../activities/journey/listener';
 import { pruneLedger } from '../../activities/ledger/prune';
 import { LedgerWriter } from '../../activities/ledger/writer';
 import { createHttpClient } from '../../activities/net/guarded-client';
@@ -22,6 +24,8 @@ import type { Config } from '../config';
 import { migrate } from '../db/migrate';
 import { createPool, resolveDatabaseUrl } from '../db/pool';
 import type { EventListener } from '../event/listener';
+import { JourneyService } from '../journey/service';
+import { TemplateService } from '../template/service';
 import { createAddressPolicy } from '../net/address-policy';
 import type { HookflowMetrics } from '../metrics/registry';
 import { parseEncryptionKey } from '../temporal/codec';
@@ -93,6 +97,10 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   const gone = new GoneList({ pool, refreshMs: config.goneRefreshMs, onError: (err) => warn(err, 'reading gone endpoints') });
   const events = new EventFeed({ pool, pollMs: config.eventPollMs, batchSize: config.eventBatchSize, onError: warn });
   for (const listener of options.eventListeners ?? []) events.register(listener);
+  // Journeys: their activities, and the listener that enters recipients and hands events to runs.
+  const templates = new TemplateService(pool, config);
+  const journeys = new JourneyService(pool, client, config, templates);
+  events.register(journeyListener(journeys));
   const http: Agent = createHttpClient({
     policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),
   });
@@ -104,7 +112,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }), ...recovery }),
+    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }), ...recovery, ...createJourneyActivities({ pool, journeys, templates, config }) }),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({
