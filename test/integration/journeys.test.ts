@@ -1,0 +1,323 @@
+/**
+ * Journeys on a real stack (Temporal dev server, worker, PostgreSQL, receivers on 127.0.0.1),
+ * through the HTTP API: definitions and their validation, event and API entries, each path of a
+ * signup journey, the race of an event sent with the entry event, exitOn, re-entry rules, an
+ * experiment's split, an update counter, a trigger into another journey, versions and migrate.
+ * Windows are seconds long.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
+import { buildApi } from '../../src/api/server';
+import { Hookflow } from '../../src/client/hookflow';
+import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
+import { receiverPool, type Receiver } from '../helpers/receiver';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { sleep, until } from '../helpers/wait';
+
+const KEY = 'test-key';
+let stack: TestStack;
+let api: Hookflow;
+let app: FastifyInstance;
+let base: string;
+const receivers = receiverPool();
+
+interface Answer {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+async function call(method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<Answer> {
+  const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
+  if (json !== undefined) headers['content-type'] = 'application/json';
+  const res = await request(`${base}${path}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  const text = await res.body.text();
+  return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
+}
+
+async function ok(method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const answer = await call(method, path, json);
+  if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body;
+}
+
+/** Saves and publishes; returns the version. */
+async function publish(id: string, definition: unknown): Promise<number> {
+  await ok('PUT', `/v1/journeys/${id}`, definition);
+  return (await ok('POST', `/v1/journeys/${id}/publish`)).version;
+}
+
+async function template(id: string, receiver: Receiver): Promise<void> {
+  await ok('PUT', `/v1/templates/${id}`, { url: `${receiver.url}/${id}`, body: { user: '{{ recipient.id }}', plan: '{{ entry.plan | default: "none" }}' } });
+}
+
+const usersAt = (r: Receiver): string[] => r.arrivals.map((a) => JSON.parse(a.body.toString()).user as string);
+
+/** The run once `done` holds for it. */
+async function runOf(journey: string, recipient: string, done: (run: any) => boolean, timeoutMs = 30_000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return until(
+    `run of ${recipient} in ${journey}`,
+    async () => {
+      const answer = await call('GET', `/v1/journeys/${journey}/runs/${recipient}`);
+      return answer.status === 200 && done(answer.body) ? answer.body : undefined;
+    },
+    timeoutMs,
+  );
+}
+const ended = (run: { status: string }): boolean => run.status !== 'running';
+
+beforeAll(async () => {
+  stack = await startTestStack({ eventPollMs: 50 });
+  api = await Hookflow.connect({ config: stack.config, encryptionKey: stack.encryptionKey });
+  app = buildApi({ hookflow: api, apiKeys: [KEY], codec: new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)), uiOrigins: [], maxBodyBytes: stack.config.maxBodyBytes, logLevel: 'silent' });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await app?.close();
+  await api?.close();
+  await stack?.stop();
+  await receivers.closeAll();
+});
+
+describe('a signup journey', () => {
+  let a: Receiver, b: Receiver, c: Receiver, d: Receiver;
+
+  beforeAll(async () => {
+    // A answers 422 for recipients whose id starts with "bad": the split sends them to D.
+    a = await receivers.start((x) => (JSON.parse(x.body.toString()).user.startsWith('bad') ? { status: 422 } : { status: 200, body: '{"crm":{"id":"c-1"}}', headers: { 'content-type': 'application/json' } }));
+    b = await receivers.start();
+    c = await receivers.start();
+    d = await receivers.start();
+    for (const [id, r] of [['tpl-a', a], ['tpl-b', b], ['tpl-c', c], ['tpl-d', d]] as const) await template(id, r);
+    await publish('signup', {
+      entry: { type: 'event', event: 'signup' },
+      exitOn: [{ event: 'unsubscribe' }],
+      steps: [
+        { id: 'A', type: 'webhook', template: { id: 'tpl-a' }, save: { crmId: '$.crm.id' }, next: 'check' },
+        { id: 'check', type: 'split', paths: [{ when: { path: 'steps.A.statusCode', op: 'eq', value: 200 }, next: 'wait' }], else: 'D' },
+        { id: 'wait', type: 'waitForEvent', windowSeconds: 3, paths: [{ event: 'purchase', next: 'B' }], timeout: 'C' },
+        { id: 'B', type: 'webhook', template: { id: 'tpl-b' } },
+        { id: 'C', type: 'webhook', template: { id: 'tpl-c' } },
+        { id: 'D', type: 'webhook', template: { id: 'tpl-d' } },
+      ],
+    });
+  });
+
+  test('each recipient takes the path its answers and events lead to', async () => {
+    await ok('POST', '/v1/events', { events: [{ name: 'signup', recipientId: 'u-idle' }, { name: 'signup', recipientId: 'bad-1' }] });
+    // The purchase comes in the same call as the signup: accepted right after the entry, before the run reaches its wait.
+    await ok('POST', '/v1/events', { events: [{ name: 'signup', recipientId: 'u-buy' }, { name: 'purchase', recipientId: 'u-buy' }] });
+    // And in a call of its own right after the signup's.
+    await ok('POST', '/v1/events', { name: 'signup', recipientId: 'u-buy2' });
+    await ok('POST', '/v1/events', { name: 'purchase', recipientId: 'u-buy2' });
+
+    const buy = await runOf('signup', 'u-buy', ended);
+    expect(buy).toMatchObject({ version: 1, status: 'completed' });
+    expect(buy.path.map((p: { step: string }) => p.step)).toEqual(['A', 'check', 'wait', 'B']);
+    expect(buy.path[2].outcome).toBe('event purchase');
+    expect(buy.steps.A).toMatchObject({ statusCode: 200, outcome: 'delivered', crmId: 'c-1' });
+    expect((await runOf('signup', 'u-buy2', ended)).path.map((p: { step: string }) => p.step)).toEqual(['A', 'check', 'wait', 'B']);
+
+    const idle = await runOf('signup', 'u-idle', ended);
+    expect(idle.path.map((p: { step: string }) => p.step)).toEqual(['A', 'check', 'wait', 'C']);
+    expect(idle.path[2].outcome).toBe('timeout');
+
+    const bad = await runOf('signup', 'bad-1', ended);
+    expect(bad.path.map((p: { step: string }) => p.step)).toEqual(['A', 'check', 'D']);
+    expect(bad.steps.A).toMatchObject({ statusCode: 422, outcome: 'failed' });
+
+    expect(usersAt(b).sort()).toEqual(['u-buy', 'u-buy2']);
+    expect(usersAt(c)).toEqual(['u-idle']);
+    expect(usersAt(d)).toEqual(['bad-1']);
+
+    const journey = await ok('GET', '/v1/journeys/signup');
+    const step = (id: string) => journey.counts.steps.find((s: { step: string }) => s.step === id);
+    expect(step('A')).toMatchObject({ entered: 4, proceeded: 3, failed: 1 });
+    expect(step('wait')).toMatchObject({ entered: 3, proceeded: 3 });
+    expect(step('B')).toMatchObject({ entered: 2, proceeded: 2 });
+  });
+
+  test('an exit event ends a waiting run', async () => {
+    await ok('POST', '/v1/events', { name: 'signup', recipientId: 'u-leaves' });
+    await runOf('signup', 'u-leaves', (run) => run.currentStep === 'wait');
+    await ok('POST', '/v1/events', { name: 'unsubscribe', recipientId: 'u-leaves' });
+    const run = await runOf('signup', 'u-leaves', ended);
+    expect(run).toMatchObject({ status: 'exited', exitReason: 'event unsubscribe' });
+    expect(run.path[run.path.length - 1]).toMatchObject({ step: 'wait', outcome: 'exited' });
+    // Past the window: neither B nor C ever came for it.
+    await sleep(3_500);
+    expect([...usersAt(b), ...usersAt(c)]).not.toContain('u-leaves');
+  });
+});
+
+describe('re-entry', () => {
+  const journey = (reEntry: unknown) => ({ entry: { type: 'api' }, reEntry, steps: [{ id: 'hold', type: 'delay', seconds: 2, next: 'done' }, { id: 'done', type: 'exit' }] });
+  const enter = async (id: string, recipient: string) => (await ok('POST', `/v1/journeys/${id}/entries`, { recipients: [{ id: recipient }] })).entries[0];
+
+  test('never: one run per recipient, ever', async () => {
+    await publish('re-never', journey('never'));
+    expect(await enter('re-never', 'r1')).toMatchObject({ entered: true, run: 1 });
+    await runOf('re-never', 'r1', ended);
+    expect(await enter('re-never', 'r1')).toMatchObject({ entered: false, reason: expect.stringContaining('never') });
+  });
+
+  test('afterExit (the default): not while a run is going, again once it ended', async () => {
+    await publish('re-exit', { ...journey(undefined), reEntry: undefined });
+    expect(await enter('re-exit', 'r1')).toMatchObject({ entered: true, run: 1 });
+    expect(await enter('re-exit', 'r1')).toMatchObject({ entered: false, reason: expect.stringContaining('afterExit') });
+    await runOf('re-exit', 'r1', ended);
+    expect(await enter('re-exit', 'r1')).toMatchObject({ entered: true, run: 2 });
+  });
+
+  test('afterSeconds: runs overlap once the time has passed', async () => {
+    await publish('re-after', journey({ afterSeconds: 1 }));
+    expect(await enter('re-after', 'r1')).toMatchObject({ entered: true, run: 1 });
+    expect(await enter('re-after', 'r1')).toMatchObject({ entered: false });
+    await sleep(1_100);
+    expect(await enter('re-after', 'r1')).toMatchObject({ entered: true, run: 2 });
+    const counts = (await ok('GET', '/v1/journeys/re-after')).counts.runs;
+    expect(counts.reduce((n: number, r: { count: number }) => n + r.count, 0)).toBe(2);
+  });
+});
+
+test('an experiment splits runs near its percentages, and records the draw', async () => {
+  await publish('experiment', {
+    entry: { type: 'api' },
+    steps: [
+      { id: 'x', type: 'experiment', paths: [{ percent: 30, next: 'small' }, { percent: 70, next: 'big' }] },
+      { id: 'small', type: 'exit' },
+      { id: 'big', type: 'exit' },
+    ],
+  });
+  const N = 300;
+  await ok('POST', '/v1/journeys/experiment/entries', { recipients: Array.from({ length: N }, (_, i) => ({ id: `e-${i}` })) });
+  const steps = await until(
+    'every experiment run to end',
+    async () => {
+      const { counts } = await ok('GET', '/v1/journeys/experiment');
+      const at = (id: string): number => counts.steps.find((s: { step: string }) => s.step === id)?.entered ?? 0;
+      return at('small') + at('big') === N ? { small: at('small'), big: at('big') } : undefined;
+    },
+    120_000,
+  );
+  // 30% of 300 is 90; the binomial's standard deviation is about 8.
+  expect(steps.small).toBeGreaterThan(60);
+  expect(steps.small).toBeLessThan(120);
+  const run = await ok('GET', '/v1/journeys/experiment/runs/e-0');
+  expect(run.experiments.x === 0 ? 'small' : 'big').toBe(run.path[1].step);
+}, 150_000);
+
+test('an update counter reaches 3 bookings before the credit webhook', async () => {
+  const credit = await receivers.start();
+  await template('tpl-credit', credit);
+  await publish('airline', {
+    entry: { type: 'event', event: 'booking' },
+    steps: [
+      { id: 'count', type: 'update', attributes: { bookings: '{{ recipient.attributes.bookings | default: 0 | plus: 1 }}' }, context: { seen: '{{ event.properties.flight }}' }, next: 'enough' },
+      { id: 'enough', type: 'split', paths: [{ when: { path: 'recipient.attributes.bookings', op: 'gte', value: 3 }, next: 'credit' }], else: 'wait' },
+      { id: 'wait', type: 'exit' },
+      { id: 'credit', type: 'webhook', template: { id: 'tpl-credit' } },
+    ],
+  });
+  for (let i = 1; i <= 3; i++) {
+    await ok('POST', '/v1/events', { name: 'booking', recipientId: 'flyer', properties: { flight: `F${i}` } });
+    // One run at a time (reEntry afterExit): the next booking enters once this run ended.
+    await runOf('airline', 'flyer', (run) => ended(run) && run.context.seen === `F${i}`);
+    if (i < 3) expect(credit.arrivals).toHaveLength(0);
+  }
+  await credit.waitFor(1);
+  expect((await ok('GET', '/v1/recipients/flyer')).attributes.bookings).toBe(3);
+  expect(usersAt(credit)).toEqual(['flyer']);
+});
+
+test('a trigger step enters another journey and sends an event', async () => {
+  const welcome = await receivers.start();
+  await template('tpl-welcome', welcome);
+  await publish('child', { entry: { type: 'api' }, steps: [{ id: 'hello', type: 'webhook', template: { id: 'tpl-welcome' } }] });
+  await publish('event-child', { entry: { type: 'event', event: 'referred' }, steps: [{ id: 'hello', type: 'webhook', template: { id: 'tpl-welcome' } }] });
+  await publish('parent', {
+    entry: { type: 'api' },
+    steps: [
+      { id: 'go', type: 'trigger', journey: { id: 'child' }, next: 'tell' },
+      { id: 'tell', type: 'trigger', event: { name: 'referred', recipientId: 'friend-1', properties: { by: 'p-1' } } },
+    ],
+  });
+  await ok('POST', '/v1/journeys/parent/entries', { recipients: [{ id: 'p-1' }] });
+  await welcome.waitFor(2);
+  expect(usersAt(welcome).sort()).toEqual(['friend-1', 'p-1']);
+  const parent = await runOf('parent', 'p-1', ended);
+  expect(parent.path[0].outcome).toMatch(/^entered journey child/);
+});
+
+test('a publish leaves running runs on their version; migrate moves those waiting in a step the new version has', async () => {
+  const v1 = await receivers.start();
+  const v2 = await receivers.start();
+  await template('tpl-v1', v1);
+  await template('tpl-v2', v2);
+  await publish('versions', {
+    entry: { type: 'api' },
+    steps: [
+      { id: 's', type: 'split', paths: [{ when: { path: 'entry.slow', op: 'exists', value: true }, next: 'd' }], else: 'w' },
+      { id: 'd', type: 'delay', seconds: 600, next: 'w' },
+      { id: 'w', type: 'waitForEvent', windowSeconds: 600, paths: [{ event: 'go', next: 'send' }], timeout: 'send' },
+      { id: 'send', type: 'webhook', template: { id: 'tpl-v1' } },
+    ],
+  });
+  await ok('POST', '/v1/journeys/versions/entries', { recipients: [{ id: 'stays-on-1' }, { id: 'moves' }, { id: 'slow', properties: { slow: true } }] });
+  for (const r of ['stays-on-1', 'moves']) await runOf('versions', r, (run) => run.currentStep === 'w');
+  await runOf('versions', 'slow', (run) => run.currentStep === 'd');
+  const version = await publish('versions', {
+    entry: { type: 'api' },
+    steps: [
+      { id: 'w', type: 'waitForEvent', windowSeconds: 600, paths: [{ event: 'go', next: 'send' }], timeout: 'send' },
+      { id: 'send', type: 'webhook', template: { id: 'tpl-v2' } },
+    ],
+  });
+  expect(version).toBe(2);
+  // Published: the run in flight still takes version 1's path.
+  await ok('POST', '/v1/events', { name: 'go', recipientId: 'stays-on-1' });
+  await v1.waitFor(1);
+  expect(usersAt(v1)).toEqual(['stays-on-1']);
+  expect((await runOf('versions', 'stays-on-1', ended)).version).toBe(1);
+
+  expect(await ok('POST', '/v1/journeys/versions/migrate', { from: 1, to: 2 })).toEqual({ moved: 1, stayed: 1 });
+  expect((await ok('GET', '/v1/journeys/versions/runs/moves')).version).toBe(2);
+  await ok('POST', '/v1/events', { name: 'go', recipientId: 'moves' });
+  await v2.waitFor(1);
+  expect(usersAt(v2)).toEqual(['moves']);
+  expect(v1.arrivals).toHaveLength(1);
+
+  // The one in a delay that version 2 does not have stayed; the API ends it.
+  expect((await ok('GET', '/v1/journeys/versions/runs/slow')).version).toBe(1);
+  expect((await call('POST', '/v1/journeys/versions/runs/slow/exit')).status).toBe(202);
+  expect(await runOf('versions', 'slow', ended)).toMatchObject({ status: 'exited', exitReason: 'exited by the API' });
+  expect((await call('POST', '/v1/journeys/versions/migrate', { from: 1, to: 7 })).status).toBe(400);
+});
+
+describe('bad definitions are refused with 400 naming the step and the field', () => {
+  const steps = (...list: unknown[]) => ({ entry: { type: 'api' }, steps: list });
+  const cases: [string, unknown, string, RegExp][] = [
+    ['an unknown next', steps({ id: 'a', type: 'delay', seconds: 1, next: 'nowhere' }), 'steps.a.next', /names no step/],
+    ['an unreachable step', steps({ id: 'a', type: 'exit' }, { id: 'b', type: 'exit' }), 'steps.b', /unreachable/],
+    ['a cycle', steps({ id: 'a', type: 'delay', seconds: 1, next: 'b' }, { id: 'b', type: 'delay', seconds: 1, next: 'a' }), 'steps.b.next', /cycle/],
+    ['more than 200 steps', steps(...Array.from({ length: 201 }, (_, i) => ({ id: `s${i}`, type: 'delay', seconds: 1, ...(i < 200 ? { next: `s${i + 1}` } : {}) }))), 'steps', /more than the 200/],
+    ['an unknown template', steps({ id: 'a', type: 'webhook', template: { id: 'no-such-template' } }), 'steps.a.template', /names no template/],
+    ['a bad filter', steps({ id: 'a', type: 'split', paths: [{ when: { path: 'steps', op: 'eq', value: 1 }, next: 'b' }], else: 'b' }, { id: 'b', type: 'exit' }), 'steps.a.paths.0.when.path', /not a filter path/],
+    ['a window out of bounds', steps({ id: 'a', type: 'waitForEvent', windowSeconds: 32 * 86_400, paths: [{ event: 'x', next: 'b' }], timeout: 'b' }, { id: 'b', type: 'exit' }), 'steps.a.windowSeconds', /31 days/],
+    ['a delay out of bounds', steps({ id: 'a', type: 'delay', seconds: -1 }), 'steps.a.seconds', /from 0/],
+    ['rateLimitPerMinute', { ...steps({ id: 'a', type: 'exit' }), rateLimitPerMinute: 60 }, 'rateLimitPerMinute', /not supported yet/],
+  ];
+  test.each(cases)('%s', async (_what, definition, field, message) => {
+    const answer = await call('PUT', '/v1/journeys/bad', definition);
+    expect(answer.status).toBe(400);
+    expect(answer.body.issues).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.stringMatching(message) })]));
+  });
+
+  test('publish checks again, and a journey without a version takes no entries', async () => {
+    expect((await call('POST', '/v1/journeys/never-saved/publish')).status).toBe(404);
+    await ok('PUT', '/v1/journeys/unpublished', steps({ id: 'a', type: 'exit' }));
+    expect((await call('POST', '/v1/journeys/unpublished/entries', { recipients: [{ id: 'x' }] })).status).toBe(400);
+  });
+});
