@@ -11,7 +11,9 @@ import { request } from 'undici';
 import { buildApi } from '../../src/api/server';
 import { Hookflow } from '../../src/client/hookflow';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
+import { recipientKey } from '../../src/journey/store';
 import { receiverPool, type Receiver } from '../helpers/receiver';
+import { runHistories } from '../helpers/runs';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { sleep, until } from '../helpers/wait';
 
@@ -191,7 +193,7 @@ test('an experiment splits runs near its percentages, and records the draw', asy
       { id: 'big', type: 'exit' },
     ],
   });
-  const N = 300;
+  const N = 1_000;
   await ok('POST', '/v1/journeys/experiment/entries', { recipients: Array.from({ length: N }, (_, i) => ({ id: `e-${i}` })) });
   const steps = await until(
     'every experiment run to end',
@@ -200,14 +202,36 @@ test('an experiment splits runs near its percentages, and records the draw', asy
       const at = (id: string): number => counts.steps.find((s: { step: string }) => s.step === id)?.entered ?? 0;
       return at('small') + at('big') === N ? { small: at('small'), big: at('big') } : undefined;
     },
-    120_000,
+    240_000,
   );
-  // 30% of 300 is 90; the binomial's standard deviation is about 8.
-  expect(steps.small).toBeGreaterThan(60);
-  expect(steps.small).toBeLessThan(120);
+  // 30% of 1,000 is 300; the binomial's standard deviation is about 14.5: ±75 is over five of them.
+  expect(steps.small).toBeGreaterThan(225);
+  expect(steps.small).toBeLessThan(375);
   const run = await ok('GET', '/v1/journeys/experiment/runs/e-0');
   expect(run.experiments.x === 0 ? 'small' : 'big').toBe(run.path[1].step);
-}, 150_000);
+}, 300_000);
+
+test('a run waiting through many events continues as new and keeps its place, path and context', async () => {
+  await publish('long-wait', {
+    entry: { type: 'api' },
+    steps: [
+      { id: 'mark', type: 'update', context: { marked: 'yes' }, next: 'wait' },
+      { id: 'wait', type: 'waitForEvent', windowSeconds: 600, paths: [{ event: 'bid', where: { path: 'event.properties.amount', op: 'gt', value: 100 }, next: 'won' }], timeout: 'lost' },
+      { id: 'won', type: 'exit' },
+      { id: 'lost', type: 'exit' },
+    ],
+  });
+  await ok('POST', '/v1/journeys/long-wait/entries', { recipients: [{ id: 'bidder' }] });
+  await runOf('long-wait', 'bidder', (run) => run.currentStep === 'wait');
+  // Small bids do not match; their signals grow the history past the test server's mark (300 events).
+  for (let i = 0; i < 4; i++) await ok('POST', '/v1/events', { events: Array.from({ length: 100 }, (_, j) => ({ name: 'bid', recipientId: 'bidder', properties: { amount: i + j / 100 } })) });
+  const workflowId = `journey:long-wait:${recipientKey('bidder')}`;
+  await until('a second run', async () => ((await runHistories(api.client, workflowId)).length >= 2 ? true : undefined), 60_000);
+  await ok('POST', '/v1/events', { name: 'bid', recipientId: 'bidder', properties: { amount: 500 } });
+  const run = await runOf('long-wait', 'bidder', ended);
+  expect(run).toMatchObject({ status: 'completed', context: { marked: 'yes' } });
+  expect(run.path.map((p: { step: string }) => p.step)).toEqual(['mark', 'wait', 'won']);
+}, 120_000);
 
 test('an update counter reaches 3 bookings before the credit webhook', async () => {
   const credit = await receivers.start();
