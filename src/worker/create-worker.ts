@@ -3,6 +3,7 @@
  * per-host breaker workflows on a queue of their own (`<task queue>-hosts`), so that a backlog of
  * deliveries never delays the breaker that is meant to protect the host from them.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
@@ -67,6 +68,12 @@ export interface CreateWorkerOptions {
   wrapActivities?: (activities: HookflowActivities) => HookflowActivities;
   /** Event listeners this worker polls (more can be registered on `events` before run()). */
   eventListeners?: EventListener[];
+  /**
+   * A module of your own workflows (e.g. journeys written with `hookflow/workflow`'s building
+   * blocks, see workflows/examples/) that this worker runs beside Hookflow's, on the same task
+   * queue and with the same activities. The worker bundles both itself: not with `workflowBundle`.
+   */
+  extraWorkflows?: string;
 }
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows');
@@ -107,7 +114,8 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   // Recovery jobs retry webhooks as the SDK does, on this worker's connection and database.
   const hookflow = await Hookflow.connect({ config, client, encryptionKey: options.encryptionKey, databaseUrl });
   const recovery = createRecoveryActivities({ pool, hookflow });
-  const workflowBundle = options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger }));
+  if (options.extraWorkflows && options.workflowBundle) throw new Error('createHookflowWorker: extraWorkflows needs the worker to bundle its workflows: leave workflowBundle out');
+  const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(options.extraWorkflows));
   const common = {
     connection,
     namespace: config.temporalNamespace,
@@ -164,6 +172,22 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
       }
     },
   };
+}
+
+/** Hookflow's workflows, and with `extra` those too, through an entry module that exports both. */
+async function bundleWorkflows(extra: string | undefined): Promise<{ code: string }> {
+  const logger = Runtime.instance().logger;
+  if (!extra) return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger });
+  // Beside workflows/, so that the bundler finds Hookflow's node_modules from it.
+  const dir = fs.mkdtempSync(path.join(path.dirname(WORKFLOWS_PATH), '.workflows-'));
+  try {
+    const entry = path.join(dir, 'index.ts');
+    const spec = (p: string): string => JSON.stringify(p.replace(/\.[cm]?[jt]s$/, ''));
+    fs.writeFileSync(entry, `export * from ${spec(WORKFLOWS_PATH)};\nexport * from ${spec(path.resolve(extra))};\n`);
+    return await bundleWorkflowCode({ workflowsPath: entry, logger });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function startPruning(pool: pg.Pool, retentionDays: number, warn: (err: unknown, what: string) => void): NodeJS.Timeout | undefined {

@@ -47,6 +47,8 @@ export interface StackOptions {
   temporalAddress?: string;
   /** Event listeners the worker polls. */
   eventListeners?: EventListener[];
+  /** Workflows of the test's own beside Hookflow's (the worker bundles them: slower to start). */
+  extraWorkflows?: string;
 }
 
 let runtimeInstalled = false;
@@ -75,7 +77,7 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
   const { worker, gate, ledger, gone, events, run, shutdown } = await createHookflowWorker({
     config,
     encryptionKey,
-    workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
+    ...(options.extraWorkflows ? { extraWorkflows: options.extraWorkflows } : { workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! } }),
     wrapActivities: options.wrapActivities,
     eventListeners: options.eventListeners,
   });

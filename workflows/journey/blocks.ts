@@ -23,6 +23,7 @@ import {
 import { experimentPath, readJsonPath, waitMatch } from '../../src/journey/steps';
 
 export { delayEndsAt, experimentPath, splitPath, whereMatches } from '../../src/journey/steps';
+export { journeyEventSignal } from '../../src/journey/definitions';
 export type { JourneyEvent, StepResult, TemplateVariables } from '../../src/journey/definitions';
 
 // Database work is retried until it succeeds: a step is never skipped because PostgreSQL was away.
