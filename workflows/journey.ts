@@ -53,6 +53,7 @@ export async function runJourney(input: RunJourneyInput): Promise<RunView> {
   const exitOnMatches = (e: JourneyEvent): boolean =>
     (definition.exitOn ?? []).some((x) => x.event === e.name && whereMatches(x.where, { event: eventOf(e), recipient: { id: input.recipient.id, attributes: e.attributes } }));
   // From the first moment of the run (see the file's comment); exitOn events end it wherever it is.
+  state.seen ??= [];
   openInbox(state.inbox, (e) => {
     if (Date.parse(e.receivedAt) < Date.parse(input.enteredAt)) return false;
     if (!exitAsked && exitOnMatches(e)) {
@@ -60,7 +61,7 @@ export async function runJourney(input: RunJourneyInput): Promise<RunView> {
       return false;
     }
     return true;
-  });
+  }, state.seen);
   wf.setHandler(exitRunSignal, ({ reason }) => void (exitAsked ??= reason));
   const view = (): RunView => ({
     journeyId: input.journeyId,

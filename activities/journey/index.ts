@@ -88,7 +88,7 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
       const { id, recipientId } = input.journey!;
       const journey = await deps.journeys.store.version(id);
       if (!journey) return { outcome: `journey ${id} has no published version: not entered` };
-      const entry = await deps.journeys.enterOne(journey, { id: recipientId }, { enteredAt: new Date() });
+      const entry = await deps.journeys.enterOne(journey, { id: recipientId }, { enteredAt: new Date(), entryKey: `trigger:${input.eventId}` });
       return { outcome: entry.entered ? `entered journey ${id} (run ${entry.run})` : `not entered into journey ${id}: ${entry.reason}` };
     },
 

@@ -7,8 +7,8 @@
  *
  * Published journeys are read in the batch's transaction, so an event accepted after a publish
  * always sees it. Starting and signalling may happen again if the batch is handled again after a
- * crash: entry is idempotent per run (workflow id, journey_runs row); a run ignores a repeated
- * signal of an event it already has only if it consumed it — a known limit.
+ * crash: an event enters a recipient once (its id is the run's entry key), and a run takes an
+ * event it already received once (its inbox remembers the ids).
  */
 import type { EventListener, ListenedEvent } from '../../src/event/listener';
 import type { JourneyEvent } from '../../src/journey/definitions';
@@ -38,7 +38,7 @@ export function journeyListener(journeys: JourneyService): EventListener {
           if (entry.type !== 'event' || entry.event !== e.name) continue;
           const context = { event: { name: e.name, properties: e.properties }, recipient: e.recipient };
           if (!whereMatches(entry.where, context)) continue;
-          await journeys.enterOne(journey, { id: e.recipientId, properties: e.properties }, { enteredAt: new Date(e.receivedAt), event: { name: e.name, properties: e.properties } });
+          await journeys.enterOne(journey, { id: e.recipientId, properties: e.properties }, { enteredAt: new Date(e.receivedAt), event: { name: e.name, properties: e.properties }, entryKey: `event:${e.id}` });
         }
       }
     },

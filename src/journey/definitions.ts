@@ -26,6 +26,8 @@ export const JOURNEY_LIMITS = {
   exitOn: 20,
   /** Events a run keeps for its wait steps; older unconsumed ones are dropped first. */
   bufferedEvents: 100,
+  /** Event ids a run remembers to take a repeated signal once. */
+  seenEvents: 200,
   /** Steps kept in a run's path (the oldest are dropped beyond). */
   pathEntries: 200,
   /** Bytes of one value saved from a webhook's response (`save`). */
@@ -110,6 +112,8 @@ export interface RunState {
   event?: { name: string; properties: Record<string, unknown> };
   /** Events received and not yet consumed by a wait step. */
   inbox: JourneyEvent[];
+  /** Ids of the latest events received (a signal repeated after a listener's crash is taken once). */
+  seen?: string[];
   /** While in a delay or waitForEvent step: when it ends (ms). */
   waitUntilMs?: number;
   /** Experiment draws, by step id: the path taken (0-based). */

@@ -116,8 +116,11 @@ export class JourneyService {
     return { version: journey.version, entries };
   }
 
-  /** Enters one recipient into a published version, unless its re-entry rule says no. */
-  async enterOne(journey: PublishedJourney, recipient: EnterRecipient, how: { enteredAt: Date; event?: { name: string; properties: Attributes } }): Promise<EntryResult> {
+  /**
+   * Enters one recipient into a published version, unless its re-entry rule says no. `entryKey`
+   * (an event id, a trigger's id) makes a repeated call enter once.
+   */
+  async enterOne(journey: PublishedJourney, recipient: EnterRecipient, how: { enteredAt: Date; event?: { name: string; properties: Attributes }; entryKey?: string }): Promise<EntryResult> {
     if (recipient.attributes) await applyPatches(this.pool, new Map([[recipient.id, combinePatches([recipient.attributes])]]));
     const attributes = (await readRecipient(this.pool, recipient.id))?.attributes ?? {};
     const key = recipientKey(recipient.id);
@@ -134,7 +137,8 @@ export class JourneyService {
         }
         const n = (latest?.n ?? 0) + 1;
         const workflowId = `journey:${journey.id}:${key}${typeof reEntry === 'object' ? `:${n}` : ''}`;
-        await this.store.addRun(tx, { journeyId: journey.id, key, n, workflowId, version: journey.version, enteredAt: how.enteredAt });
+        const added = await this.store.addRun(tx, { journeyId: journey.id, key, n, workflowId, version: journey.version, enteredAt: how.enteredAt, ...(how.entryKey ? { entryKey: how.entryKey } : {}) });
+        if (!added) return refused(`already entered by ${how.entryKey}`);
         const input: RunJourneyInput = {
           journeyId: journey.id,
           version: journey.version,

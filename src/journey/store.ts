@@ -111,15 +111,14 @@ export class JourneyStore {
     await this.pool.query(`UPDATE journey_runs SET version = $4 WHERE journey_id = $1 AND workflow_id = $2 AND version = $3 AND status = 'running'`, [journeyId, workflowId, from, to]);
   }
 
-  async addRun(db: Queryable, run: { journeyId: string; key: string; n: number; workflowId: string; version: number; enteredAt: Date }): Promise<void> {
-    await db.query('INSERT INTO journey_runs (journey_id, recipient_key, n, workflow_id, version, entered_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-      run.journeyId,
-      run.key,
-      run.n,
-      run.workflowId,
-      run.version,
-      run.enteredAt,
-    ]);
+  /** Records a run; false when its entry key entered this journey before. */
+  async addRun(db: Queryable, run: { journeyId: string; key: string; n: number; workflowId: string; version: number; enteredAt: Date; entryKey?: string }): Promise<boolean> {
+    const { rowCount } = await db.query(
+      `INSERT INTO journey_runs (journey_id, recipient_key, n, workflow_id, version, entered_at, entry_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (journey_id, entry_key) WHERE entry_key IS NOT NULL DO NOTHING`,
+      [run.journeyId, run.key, run.n, run.workflowId, run.version, run.enteredAt, run.entryKey ?? null],
+    );
+    return rowCount === 1;
   }
 
   /** Adds step counters and marks a run's end, in one transaction. */

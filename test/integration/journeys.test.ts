@@ -11,7 +11,11 @@ import { request } from 'undici';
 import { buildApi } from '../../src/api/server';
 import { Hookflow } from '../../src/client/hookflow';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
+import pg from 'pg';
+import { journeyEventSignal } from '../../src/journey/definitions';
+import { JourneyService } from '../../src/journey/service';
 import { recipientKey } from '../../src/journey/store';
+import { TemplateService } from '../../src/template/service';
 import { receiverPool, type Receiver } from '../helpers/receiver';
 import { runHistories } from '../helpers/runs';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -318,6 +322,42 @@ test('a publish leaves running runs on their version; migrate moves those waitin
   expect((await call('POST', '/v1/journeys/versions/runs/slow/exit')).status).toBe(202);
   expect(await runOf('versions', 'slow', ended)).toMatchObject({ status: 'exited', exitReason: 'exited by the API' });
   expect((await call('POST', '/v1/journeys/versions/migrate', { from: 1, to: 7 })).status).toBe(400);
+});
+
+test('an event signalled twice is taken once, and an entry key enters once', async () => {
+  await publish('twice', {
+    entry: { type: 'api' },
+    steps: [
+      { id: 'w1', type: 'waitForEvent', windowSeconds: 600, paths: [{ event: 'ping', next: 'w2' }], timeout: 'out' },
+      { id: 'w2', type: 'waitForEvent', windowSeconds: 600, paths: [{ event: 'ping', next: 'out' }], timeout: 'out' },
+      { id: 'out', type: 'exit' },
+    ],
+  });
+  await ok('POST', '/v1/journeys/twice/entries', { recipients: [{ id: 't1' }] });
+  await runOf('twice', 't1', (run) => run.currentStep === 'w1');
+  const handle = api.client.workflow.getHandle(`journey:twice:${recipientKey('t1')}`);
+  const ping = (id: string) => ({ id, name: 'ping', properties: {}, receivedAt: new Date().toISOString(), attributes: {} });
+  // As a listener's batch handled again after a crash would: the same event twice.
+  await handle.signal(journeyEventSignal, ping('ev-1'));
+  await handle.signal(journeyEventSignal, ping('ev-1'));
+  await runOf('twice', 't1', (run) => run.currentStep === 'w2');
+  await sleep(500);
+  expect((await ok('GET', '/v1/journeys/twice/runs/t1')).currentStep).toBe('w2');
+  await handle.signal(journeyEventSignal, ping('ev-2'));
+  await runOf('twice', 't1', ended);
+
+  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+  try {
+    const service = new JourneyService(pool, api.client, stack.config, new TemplateService(pool, stack.config));
+    const journey = (await service.store.version('twice'))!;
+    const first = await service.enterOne(journey, { id: 't2' }, { enteredAt: new Date(), entryKey: 'event:ev-9' });
+    const again = await service.enterOne(journey, { id: 't2' }, { enteredAt: new Date(), entryKey: 'event:ev-9' });
+    expect(first).toMatchObject({ entered: true, run: 1 });
+    expect(again).toMatchObject({ entered: false, reason: 'already entered by event:ev-9' });
+    await ok('POST', '/v1/journeys/twice/runs/t2/exit');
+  } finally {
+    await pool.end();
+  }
 });
 
 describe('bad definitions are refused with 400 naming the step and the field', () => {

@@ -39,10 +39,14 @@ const progress = wf.proxyLocalActivities<JourneyActivities>({
 /**
  * The events this run receives (by signal, from the worker's event listener), from the moment it
  * is called: call it first thing in the workflow, so that an event sent right after entry waits
- * here for the wait step instead of being lost. Keeps the newest `JOURNEY_LIMITS.bufferedEvents`.
+ * here for the wait step instead of being lost. Keeps the newest `JOURNEY_LIMITS.bufferedEvents`;
+ * an event id seen among the latest `JOURNEY_LIMITS.seenEvents` is not taken again.
  */
-export function openInbox(inbox: JourneyEvent[] = [], accept: (event: JourneyEvent) => boolean = () => true): JourneyEvent[] {
+export function openInbox(inbox: JourneyEvent[] = [], accept: (event: JourneyEvent) => boolean = () => true, seen: string[] = []): JourneyEvent[] {
   wf.setHandler(journeyEventSignal, (event) => {
+    if (seen.includes(event.id)) return;
+    seen.push(event.id);
+    if (seen.length > JOURNEY_LIMITS.seenEvents) seen.shift();
     if (!accept(event)) return;
     inbox.push(event);
     if (inbox.length > JOURNEY_LIMITS.bufferedEvents) inbox.shift();

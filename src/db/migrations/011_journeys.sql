@@ -28,8 +28,12 @@ CREATE TABLE journey_runs (
   status        text NOT NULL DEFAULT 'running',
   entered_at    timestamptz NOT NULL DEFAULT now(),
   ended_at      timestamptz,
+  -- What entered it, when that may come twice (an event handled again after a crash, a trigger
+  -- step's activity retried): the same key enters once.
+  entry_key     text,
   PRIMARY KEY (journey_id, recipient_key, n)
 );
+CREATE UNIQUE INDEX journey_runs_entry_key ON journey_runs (journey_id, entry_key) WHERE entry_key IS NOT NULL;
 CREATE INDEX journey_runs_running ON journey_runs (journey_id, version) WHERE status = 'running';
 CREATE INDEX journey_runs_by_workflow ON journey_runs (workflow_id);
 
