@@ -3,7 +3,10 @@
  * apply an update step, trigger an event or another journey, and add to the per-step numbers.
  * Each is safe to run again (Temporal retries them): ids come from the workflow.
  */
+import { Context } from '@temporalio/activity';
 import type pg from 'pg';
+import { parseFilter } from '../../src/filter/parse';
+import { selectRecipientIds } from '../../src/filter/sql';
 import type { JourneyActivities, TemplateVariables } from '../../src/journey/definitions';
 import type { JourneyService } from '../../src/journey/service';
 import { ingestEvents } from '../../src/event/store';
@@ -23,6 +26,9 @@ export interface JourneyActivityDeps {
   templates: TemplateService;
   config: Pick<Config, 'maxBodyBytes' | 'maxRetryAfterMs' | 'sendActivity'>;
 }
+
+/** Recipients a schedule's activity enters per page. */
+const AUDIENCE_PAGE = 500;
 
 const liquidScope = (v: TemplateVariables): Record<string, unknown> => ({ ...v, now: new Date().toISOString() });
 
@@ -90,6 +96,21 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
       if (!journey) return { outcome: `journey ${id} has no published version: not entered` };
       const entry = await deps.journeys.enterOne(journey, { id: recipientId }, { enteredAt: new Date(), entryKey: `trigger:${input.eventId}` });
       return { outcome: entry.entered ? `entered journey ${id} (run ${entry.run})` : `not entered into journey ${id}: ${entry.reason}` };
+    },
+
+    async enterAudiencePage(input) {
+      const journey = await deps.journeys.store.version(input.journeyId);
+      if (!journey || journey.definition.entry.type !== 'schedule') return { entered: 0, done: true };
+      const audience = parseFilter(journey.definition.entry.audience, { field: 'entry.audience', roots: ['recipient'] });
+      const ids = await selectRecipientIds(deps.pool, audience, { ...(input.afterId ? { afterId: input.afterId } : {}), limit: AUDIENCE_PAGE });
+      let entered = 0;
+      const now = new Date();
+      for (const id of ids) {
+        Context.current().heartbeat();
+        const entry = await deps.journeys.enterOne(journey, { id }, { enteredAt: now, entryKey: `schedule:${input.runKey}:${id}` });
+        if (entry.entered) entered++;
+      }
+      return { ...(ids.length > 0 ? { lastId: ids[ids.length - 1] } : {}), entered, done: ids.length < AUDIENCE_PAGE };
     },
 
     async recordJourneyProgress(input) {

@@ -8,6 +8,16 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeliveryInput, WebhookState } from '../delivery/definitions';
 
 export const RUN_JOURNEY_WORKFLOW = 'runJourney';
+/** What a journey's schedule starts: enter the audience, a page at a time. */
+export const ENTER_AUDIENCE_WORKFLOW = 'enterJourneyAudience';
+export const journeyScheduleId = (journeyId: string): string => `journey-schedule:${journeyId}`;
+
+export interface EnterAudienceInput {
+  journeyId: string;
+  /** Continue-as-new: the last recipient id entered, and how many so far. */
+  afterId?: string;
+  entered?: number;
+}
 
 /** Search attributes of a run: which journey, which step now (ids only, never the recipient). */
 export const JOURNEY_SEARCH_ATTRIBUTES = {
@@ -201,6 +211,8 @@ export interface JourneyActivities {
     event?: { name: string; recipientId: string; properties: Record<string, unknown> };
     journey?: { id: string; recipientId: string };
   }): Promise<{ outcome: string }>;
+  /** Enters one page of a schedule entry's audience (recipient ids after `afterId`) into the latest version; `entryKey` keeps a retried page from entering twice. */
+  enterAudiencePage(input: { journeyId: string; afterId?: string; runKey: string }): Promise<{ lastId?: string; entered: number; done: boolean }>;
   /** Adds step counters and, at the end, the run's final status. */
   recordJourneyProgress(input: { journeyId: string; version: number; counts: StepCounts[]; end?: { workflowId: string; status: RunStatus } }): Promise<void>;
 }

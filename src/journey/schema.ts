@@ -19,6 +19,8 @@ const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
 /** `$`, `$.a.b`, `$.items[0].id`. */
 const JSON_PATH = /^\$(\.[A-Za-z0-9_-]+|\[\d{1,4}\])*$/;
 const NAME = /^[A-Za-z0-9_]{1,64}$/;
+/** Five fields of cron characters (Temporal parses the expression itself when the schedule is made). */
+const CRON = /^[\d*/,A-Za-z?#LW-]+( [\d*/,A-Za-z?#LW-]+){4}$/;
 const EVENT_NAME = /^[^\p{Cc}]{1,255}$/u;
 const RUN_ROOTS: Root[] = ['event', 'recipient', 'entry', 'steps', 'context'];
 const EVENT_ROOTS: Root[] = ['event', 'recipient'];
@@ -55,7 +57,7 @@ export function parseJourney(input: unknown, options: ParseJourneyOptions): Jour
 
   // entry
   const entry = input.entry;
-  if (!isObject(entry)) issue('entry', 'is required: { type: "event", event, where? } or { type: "api" }');
+  if (!isObject(entry)) issue('entry', 'is required: { type: "event", event, where? }, { type: "api" } or { type: "schedule", cron, timezone?, audience }');
   else if (entry.type === 'event') {
     allowOnly(entry, ['type', 'event', 'where'], 'entry', issue);
     eventName(entry.event, 'entry.event');
@@ -63,8 +65,11 @@ export function parseJourney(input: unknown, options: ParseJourneyOptions): Jour
   } else if (entry.type === 'api') {
     allowOnly(entry, ['type'], 'entry', issue);
   } else if (entry.type === 'schedule') {
-    issue('entry.type', 'schedule entries are not supported yet: use "event" or "api"');
-  } else issue('entry.type', 'must be "event" or "api"');
+    allowOnly(entry, ['type', 'cron', 'timezone', 'audience'], 'entry', issue);
+    if (typeof entry.cron !== 'string' || !CRON.test(entry.cron.trim())) issue('entry.cron', 'must be a cron expression of 5 fields, e.g. "0 9 * * mon" (minute hour day-of-month month day-of-week)');
+    if (entry.timezone !== undefined && (typeof entry.timezone !== 'string' || !validTimezone(entry.timezone))) issue('entry.timezone', 'must be an IANA time zone such as Europe/Paris');
+    filter(entry.audience, 'entry.audience', ['recipient']);
+  } else issue('entry.type', 'must be "event", "api" or "schedule"');
 
   // exitOn
   if (input.exitOn !== undefined) {

@@ -8,7 +8,7 @@
  * transaction that starts it, under a per-recipient advisory lock, so two entries of the same
  * recipient at once enter once.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Config } from '../config';
 import { InvalidRequestError, NotFoundError, type FieldIssue } from '../errors';
@@ -17,7 +17,9 @@ import { applyPatches, readRecipient, withTransaction } from '../recipient/store
 import { checkTemplateId } from '../template/schema';
 import type { TemplateService } from '../template/service';
 import {
+  ENTER_AUDIENCE_WORKFLOW,
   exitRunSignal,
+  journeyScheduleId,
   journeyEventSignal,
   JOURNEY_SEARCH_ATTRIBUTES,
   migrateUpdate,
@@ -87,7 +89,31 @@ export class JourneyService {
     const found = await this.store.draft(id);
     if (!found) throw new NotFoundError('journey', id);
     const definition = await this.validate(found.draft);
-    return { id, version: await this.store.publish(id, definition) };
+    const version = await this.store.publish(id, definition);
+    await this.syncSchedule(id, definition);
+    return { id, version };
+  }
+
+  /**
+   * A schedule entry is a Temporal Schedule (`journey-schedule:<id>`) whose firings start
+   * `enterJourneyAudience`; publishing a version replaces it, or removes it when the new version's
+   * entry is not a schedule. A firing while the previous one still enters is skipped.
+   */
+  private async syncSchedule(id: string, definition: JourneyDefinition): Promise<void> {
+    const scheduleId = journeyScheduleId(id);
+    try {
+      await this.client.schedule.getHandle(scheduleId).delete();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+    const entry = definition.entry;
+    if (entry.type !== 'schedule') return;
+    await this.client.schedule.create({
+      scheduleId,
+      spec: { cronExpressions: [entry.cron], ...(entry.timezone ? { timezone: entry.timezone } : {}) },
+      action: { type: 'startWorkflow', workflowType: ENTER_AUDIENCE_WORKFLOW, args: [{ journeyId: id }], taskQueue: this.config.taskQueue },
+      policies: { overlap: 'SKIP' },
+    });
   }
 
   async get(id: string): Promise<JourneyView> {

@@ -89,6 +89,8 @@ const webhook = (url: string) => ({
 
 const ONLY = process.argv[2];
 const TYPES = ONLY ? [ONLY] : ['deliver-webhook', 'host-circuit', 'recover-webhooks', 'run-journey'];
+// The journey's histories are recorded together: both its workflow types at once.
+if (TYPES.includes('run-journey')) TYPES.push('enter-journey-audience');
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -250,6 +252,19 @@ async function journeyHistories(receiver: (script?: Parameters<typeof startRecei
     await hookflow.track({ name: 'go', recipientId: 'history-migrate' });
     await ran(hookflow, 'history-wait', 'history-migrate', (r) => r.status !== 'running');
     await save(hookflow.client, 'run-journey', 'migrated', runId('history-wait', 'history-migrate'));
+
+    for (const id of ['history-a1', 'history-a2']) await hookflow.putRecipient(id, { cohort: 'history' });
+    await hookflow.saveJourney('history-scheduled', {
+      entry: { type: 'schedule', cron: '0 9 * * mon', audience: { path: 'recipient.attributes.cohort', op: 'eq', value: 'history' } },
+      steps: [{ id: 'end', type: 'exit' }],
+    });
+    await hookflow.publishJourney('history-scheduled');
+    const schedule = hookflow.client.schedule.getHandle('journey-schedule:history-scheduled');
+    await schedule.trigger();
+    const fired = await until('the schedule to fire', async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId);
+    await hookflow.client.workflow.getHandle(fired).result();
+    await save(hookflow.client, 'enter-journey-audience', 'completed', fired);
+    await schedule.delete();
   } finally {
     await plain.stop();
   }

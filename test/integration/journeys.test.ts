@@ -360,6 +360,29 @@ test('an event signalled twice is taken once, and an entry key enters once', asy
   }
 });
 
+test('a schedule entry enters its audience each time the schedule fires; a version without one removes it', async () => {
+  const weekly = await receivers.start();
+  await template('tpl-weekly', weekly);
+  for (const [id, plan] of [['s-pro-1', 'pro'], ['s-pro-2', 'pro'], ['s-free', 'free']]) await ok('PUT', `/v1/recipients/${id}`, { attributes: { plan, cohort: 'schedule-test' } });
+  await publish('weekly', {
+    entry: { type: 'schedule', cron: '0 9 * * mon', timezone: 'Europe/Paris', audience: { all: [{ path: 'recipient.attributes.plan', op: 'eq', value: 'pro' }, { path: 'recipient.attributes.cohort', op: 'eq', value: 'schedule-test' }] } },
+    reEntry: 'afterExit',
+    steps: [{ id: 'digest', type: 'webhook', template: { id: 'tpl-weekly' } }],
+  });
+  const schedule = api.client.schedule.getHandle('journey-schedule:weekly');
+  const described = await schedule.describe();
+  expect(described.spec.timezone).toBe('Europe/Paris');
+  // No test waits for Monday 09:00: fire it now, as the schedule will.
+  await schedule.trigger();
+  await weekly.waitFor(2);
+  await sleep(1_000);
+  expect(usersAt(weekly).sort()).toEqual(['s-pro-1', 's-pro-2']);
+  await runOf('weekly', 's-pro-1', ended);
+
+  await publish('weekly', { entry: { type: 'api' }, steps: [{ id: 'digest', type: 'webhook', template: { id: 'tpl-weekly' } }] });
+  await expect(schedule.describe()).rejects.toThrow(/not found/i);
+});
+
 describe('bad definitions are refused with 400 naming the step and the field', () => {
   const steps = (...list: unknown[]) => ({ entry: { type: 'api' }, steps: list });
   const cases: [string, unknown, string, RegExp][] = [
@@ -371,6 +394,8 @@ describe('bad definitions are refused with 400 naming the step and the field', (
     ['a bad filter', steps({ id: 'a', type: 'split', paths: [{ when: { path: 'steps', op: 'eq', value: 1 }, next: 'b' }], else: 'b' }, { id: 'b', type: 'exit' }), 'steps.a.paths.0.when.path', /not a filter path/],
     ['a window out of bounds', steps({ id: 'a', type: 'waitForEvent', windowSeconds: 32 * 86_400, paths: [{ event: 'x', next: 'b' }], timeout: 'b' }, { id: 'b', type: 'exit' }), 'steps.a.windowSeconds', /31 days/],
     ['a delay out of bounds', steps({ id: 'a', type: 'delay', seconds: -1 }), 'steps.a.seconds', /from 0/],
+    ['a bad cron', { entry: { type: 'schedule', cron: 'every monday', audience: { path: 'recipient.id', op: 'exists', value: true } }, steps: [{ id: 'a', type: 'exit' }] }, 'entry.cron', /5 fields/],
+    ['an audience on events', { entry: { type: 'schedule', cron: '0 9 * * *', audience: { path: 'event.name', op: 'eq', value: 'x' } }, steps: [{ id: 'a', type: 'exit' }] }, 'entry.audience.path', /only recipient/],
     ['rateLimitPerMinute', { ...steps({ id: 'a', type: 'exit' }), rateLimitPerMinute: 60 }, 'rateLimitPerMinute', /not supported yet/],
   ];
   test.each(cases)('%s', async (_what, definition, field, message) => {

@@ -16,7 +16,7 @@ type History = temporal.api.history.v1.History;
 const DIR = path.resolve(__dirname, '../histories');
 // Each folder's own files are today's scenarios; its subfolders keep histories of older workflow
 // code (e.g. before-ledger/), which running workflows may still have.
-const files = ['deliver-webhook', 'host-circuit', 'recover-webhooks', 'run-journey'].flatMap((type) =>
+const files = ['deliver-webhook', 'host-circuit', 'recover-webhooks', 'run-journey', 'enter-journey-audience'].flatMap((type) =>
   (fs.readdirSync(path.join(DIR, type), { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).map((f) => `${type}/${f}`),
 );
 const load = (file: string): History => temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
@@ -44,6 +44,7 @@ test('the histories cover each workflow’s scenarios', () => {
     'deliver-webhook/first-try',
     'deliver-webhook/paused-and-resumed',
     'deliver-webhook/retry-after',
+    'enter-journey-audience/completed',
     'host-circuit/continued-as-new',
     'host-circuit/opened-probed-closed',
     'host-circuit/paused-by-an-operator',

@@ -89,7 +89,7 @@ describe('the definition schema', () => {
   test('every problem is named at once, by step id and field', () => {
     expect(
       issuesOf({
-        entry: { type: 'schedule', cron: '* * * * *', audience: {} },
+        entry: { type: 'webinar' },
         steps: [
           { id: 'x', type: 'experiment', paths: [{ percent: 30, next: 'y' }, { percent: 30, next: 'y' }] },
           { id: 'y', type: 'update', context: { n: '{% if x' }, next: 'x' },
