@@ -5,41 +5,23 @@
  * experiment's split, an update counter, a trigger into another journey, versions and migrate.
  * Windows are seconds long.
  */
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { request } from 'undici';
-import { buildApi } from '../../src/api/server';
-import { Hookflow } from '../../src/client/hookflow';
-import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
 import pg from 'pg';
+import type { Hookflow } from '../../src/client/hookflow';
 import { journeyEventSignal } from '../../src/journey/definitions';
 import { JourneyService } from '../../src/journey/service';
 import { recipientKey } from '../../src/journey/store';
 import { TemplateService } from '../../src/template/service';
+import { startTestApi, type Answer, type TestApi } from '../helpers/api';
 import { receiverPool, type Receiver } from '../helpers/receiver';
 import { runHistories } from '../helpers/runs';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { sleep, until } from '../helpers/wait';
 
-const KEY = 'test-key';
 let stack: TestStack;
+let testApi: TestApi;
 let api: Hookflow;
-let app: FastifyInstance;
-let base: string;
 const receivers = receiverPool();
-
-interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function call(method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
-  if (json !== undefined) headers['content-type'] = 'application/json';
-  const res = await request(`${base}${path}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
-  const text = await res.body.text();
-  return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<Answer> => testApi.call(method, path, json);
 
 async function ok(method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const answer = await call(method, path, json);
@@ -74,15 +56,12 @@ const ended = (run: { status: string }): boolean => run.status !== 'running';
 
 beforeAll(async () => {
   stack = await startTestStack({ eventPollMs: 50 });
-  api = await Hookflow.connect({ config: stack.config, encryptionKey: stack.encryptionKey });
-  app = buildApi({ hookflow: api, apiKeys: [KEY], codec: new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)), uiOrigins: [], maxBodyBytes: stack.config.maxBodyBytes, logLevel: 'silent' });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  testApi = await startTestApi(stack);
+  api = testApi.hookflow;
 });
 
 afterAll(async () => {
-  await app?.close();
-  await api?.close();
+  await testApi?.close();
   await stack?.stop();
   await receivers.closeAll();
 });
