@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import type { Hookflow } from '../../src/client/hookflow';
-import { journeyEventSignal } from '../../src/journey/definitions';
+import { JOURNEY_SEARCH_ATTRIBUTES, journeyEventSignal } from '../../src/journey/definitions';
 import { JourneyService } from '../../src/journey/service';
 import { recipientKey } from '../../src/journey/store';
 import { TemplateService } from '../../src/template/service';
@@ -127,6 +127,11 @@ describe('a signup journey', () => {
   test('an exit event ends a waiting run', async () => {
     await ok('POST', '/v1/events', { name: 'signup', recipientId: 'u-leaves' });
     await runOf('signup', 'u-leaves', (run) => run.currentStep === 'wait');
+    // Found in the Web UI by journey and step, with a summary; the recipient id is hashed in the workflow id.
+    const description = await api.client.workflow.getHandle(`journey:signup:${recipientKey('u-leaves')}`).describe();
+    expect(description.typedSearchAttributes.get(JOURNEY_SEARCH_ATTRIBUTES.journey)).toBe('signup');
+    expect(description.typedSearchAttributes.get(JOURNEY_SEARCH_ATTRIBUTES.step)).toBe('wait');
+    expect(await description.staticSummary()).toBe('journey signup v1, run 1');
     await ok('POST', '/v1/events', { name: 'unsubscribe', recipientId: 'u-leaves' });
     const run = await runOf('signup', 'u-leaves', ended);
     expect(run).toMatchObject({ status: 'exited', exitReason: 'event unsubscribe' });
@@ -301,6 +306,28 @@ test('a publish leaves running runs on their version; migrate moves those waitin
   expect((await call('POST', '/v1/journeys/versions/runs/slow/exit')).status).toBe(202);
   expect(await runOf('versions', 'slow', ended)).toMatchObject({ status: 'exited', exitReason: 'exited by the API' });
   expect((await call('POST', '/v1/journeys/versions/migrate', { from: 1, to: 7 })).status).toBe(400);
+});
+
+test('runs outlive their worker: a waiting run advances on the worker that replaces it', async () => {
+  const after = await receivers.start();
+  await template('tpl-after', after);
+  await publish('durable', {
+    entry: { type: 'event', event: 'joined' },
+    steps: [
+      { id: 'wait', type: 'waitForEvent', windowSeconds: 600, paths: [{ event: 'paid', next: 'thanks' }], timeout: 'thanks' },
+      { id: 'thanks', type: 'webhook', template: { id: 'tpl-after' } },
+    ],
+  });
+  await ok('POST', '/v1/events', { name: 'joined', recipientId: 'd-1' });
+  await runOf('durable', 'd-1', (run) => run.currentStep === 'wait');
+  // A second worker of the same deployment (same database, key and task queue), then the first one stops.
+  const second = await startTestStack({ eventPollMs: 50, taskQueue: stack.config.taskQueue }, { alongside: stack });
+  await stack.stop();
+  stack = second;
+  await ok('POST', '/v1/events', { name: 'paid', recipientId: 'd-1' });
+  await after.waitFor(1, 30_000);
+  expect(usersAt(after)).toEqual(['d-1']);
+  expect((await runOf('durable', 'd-1', ended)).path.map((p: { step: string }) => p.step)).toEqual(['wait', 'thanks']);
 });
 
 test('an event signalled twice is taken once, and an entry key enters once', async () => {
