@@ -71,6 +71,8 @@ export class JourneyService {
     private readonly client: Client,
     private readonly config: Pick<Config, 'taskQueue' | 'maxBodyBytes'>,
     private readonly templates: TemplateService,
+    /** Start runs eagerly on this process's worker (the worker's own listener and activities: its client shares the worker's connection). */
+    private readonly eagerStart = false,
   ) {
     this.store = new JourneyStore(pool);
   }
@@ -187,6 +189,7 @@ export class JourneyService {
               { key: JOURNEY_SEARCH_ATTRIBUTES.step, value: journey.definition.steps[0].id },
             ],
             staticSummary: `journey ${journey.id} v${journey.version}, run ${n}`,
+            requestEagerStart: this.eagerStart,
           });
         } catch (err) {
           if (err instanceof WorkflowExecutionAlreadyStartedError) throw new AlreadyRunning();

@@ -106,7 +106,8 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   for (const listener of options.eventListeners ?? []) events.register(listener);
   // Journeys: their activities, and the listener that enters recipients and hands events to runs.
   const templates = new TemplateService(pool, config);
-  const journeys = new JourneyService(pool, client, config, templates);
+  // Entries from events and trigger steps start on this worker without a trip through the task queue.
+  const journeys = new JourneyService(pool, client, config, templates, config.eagerStart);
   events.register(journeyListener(journeys));
   const http: Agent = createHttpClient({
     policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),

@@ -410,6 +410,15 @@ describe('bad definitions are refused with 400 naming the step and the field', (
     expect(answer.body.issues).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.stringMatching(message) })]));
   });
 
+  test('bad entries and migrations are refused naming the field', async () => {
+    await publish('entries-checked', steps({ id: 'a', type: 'exit' }));
+    const bad = await call('POST', '/v1/journeys/entries-checked/entries', { recipients: [{ id: 'ok' }, { id: 'not ok!' }, { id: 'x', colour: 'red' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues.map((i: { field: string }) => i.field)).toEqual(['recipients.1.id', 'recipients.2.colour']);
+    expect((await call('POST', '/v1/journeys/entries-checked/migrate', { from: 1 })).body.issues).toEqual([{ field: 'to', message: 'must be a published version number' }]);
+    expect((await call('GET', '/v1/journeys/entries-checked/runs/nobody')).status).toBe(404);
+  });
+
   test('publish checks again, and a journey without a version takes no entries', async () => {
     expect((await call('POST', '/v1/journeys/never-saved/publish')).status).toBe(404);
     await ok('PUT', '/v1/journeys/unpublished', steps({ id: 'a', type: 'exit' }));
