@@ -56,7 +56,8 @@ export function experimentPath(percents: number[], draw: number): number {
   return percents.length - 1;
 }
 
-const parsed = new Map<WhereFilter, Filter>();
+// By the definition's own objects, so a cache that goes with the runs holding them.
+const parsed = new WeakMap<WhereFilter, Filter>();
 /** Whether a (validated) filter matches. */
 export function whereMatches(where: WhereFilter | undefined, context: FilterContext): boolean {
   if (where === undefined) return true;
