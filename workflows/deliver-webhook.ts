@@ -70,6 +70,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         signingSecret: input.signingSecret,
         timeoutMs: input.timeoutMs,
         deadlineMs: log.deadline,
+        ...(input.extract ? { extract: input.extract } : {}),
         ...go,
         // The first attempt of a run lists the webhook (as pending) while it goes.
         ...(first && ledger.on ? { ledger: ledger.row(log.state()) } : {}),

@@ -56,6 +56,8 @@ export interface AttemptRecord {
   error?: string;
   responseHeaders?: Record<string, string>;
   responseBodySnippet?: string;
+  /** Values read from the response body (JSON) at the `extract` paths of the delivery, by name. */
+  extracted?: Record<string, unknown>;
   /** When the next attempt is due; absent on the last attempt. */
   nextAttemptAt?: string;
 }
@@ -105,6 +107,8 @@ export interface DeliveryInput {
   maxRetryAfterMs: number;
   /** HOOKFLOW_SEND_ACTIVITY of the client that started it. */
   sendActivity: 'local' | 'regular';
+  /** `{ name: "$.json.path" }` read from each response's body by the send activity (a journey's `save`). */
+  extract?: Record<string, string>;
   carried?: CarriedProgress;
 }
 
@@ -140,6 +144,8 @@ export interface SendAttemptInput {
   ticket?: number;
   /** End of the retry window: an attempt whose slot comes later is not made. */
   deadlineMs?: number;
+  /** JSON paths to read from the response body, by name (see DeliveryInput.extract). */
+  extract?: Record<string, string>;
 }
 
 /**
@@ -156,6 +162,7 @@ export interface SendAttemptResult extends ReceiverAnswer {
   durationMs: number;
   errorMessage?: string;
   responseBodySnippet?: string;
+  extracted?: Record<string, unknown>;
   /** Set when the host gate held the attempt: nothing was sent. */
   held?: HeldAttempt;
 }

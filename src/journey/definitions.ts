@@ -40,8 +40,9 @@ export const JOURNEY_LIMITS = {
   seenEvents: 200,
   /** Steps kept in a run's path (the oldest are dropped beyond). */
   pathEntries: 200,
-  /** Bytes of one value saved from a webhook's response (`save`). */
+  /** Bytes of one value saved from a webhook's response (`save`), and names per step. */
   savedValueBytes: 1_024,
+  savedValues: 20,
 } as const;
 
 /** Days of a delay's `daysOfWeek`. */

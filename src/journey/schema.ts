@@ -150,7 +150,7 @@ export function parseJourney(input: unknown, options: ParseJourneyOptions): Jour
           }
         }
         if (s.save !== undefined) {
-          if (!isObject(s.save)) issue(`${at}.save`, 'must be { name: "$.json.path" }');
+          if (!isObject(s.save) || Object.keys(s.save).length > JOURNEY_LIMITS.savedValues) issue(`${at}.save`, `must be { name: "$.json.path" } with up to ${JOURNEY_LIMITS.savedValues} names`);
           else
             for (const [name, path] of Object.entries(s.save)) {
               if (!NAME.test(name)) issue(`${at}.save.${name}`, 'names must be 1-64 of A-Z a-z 0-9 _');

@@ -66,12 +66,15 @@ afterAll(async () => {
   await receivers.closeAll();
 });
 
+/** Longer than the 2 KiB snippet an attempt keeps: `save` reads the whole body in the send activity. */
+const CRM_ANSWER = JSON.stringify({ padding: 'x'.repeat(4_000), crm: { id: 'c-1' } });
+
 describe('a signup journey', () => {
   let a: Receiver, b: Receiver, c: Receiver, d: Receiver;
 
   beforeAll(async () => {
     // A answers 422 for recipients whose id starts with "bad": the split sends them to D.
-    a = await receivers.start((x) => (JSON.parse(x.body.toString()).user.startsWith('bad') ? { status: 422 } : { status: 200, body: '{"crm":{"id":"c-1"}}', headers: { 'content-type': 'application/json' } }));
+    a = await receivers.start((x) => (JSON.parse(x.body.toString()).user.startsWith('bad') ? { status: 422 } : { status: 200, body: CRM_ANSWER, headers: { 'content-type': 'application/json' } }));
     b = await receivers.start();
     c = await receivers.start();
     d = await receivers.start();

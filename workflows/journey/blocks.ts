@@ -20,7 +20,7 @@ import {
   type TemplateVariables,
   type WhereFilter,
 } from '../../src/journey/definitions';
-import { experimentPath, readJsonPath, waitMatch } from '../../src/journey/steps';
+import { experimentPath, waitMatch } from '../../src/journey/steps';
 
 export { delayEndsAt, experimentPath, splitPath, whereMatches } from '../../src/journey/steps';
 export { journeyEventSignal } from '../../src/journey/definitions';
@@ -60,7 +60,7 @@ export interface SendWebhookOptions {
   template?: TemplateRef;
   webhook?: Record<string, unknown>;
   variables: TemplateVariables;
-  /** `{ name: "$.json.path" }` read from the response body (its bounded snippet). */
+  /** `{ name: "$.json.path" }` read from the response body by the send activity (each value up to 1 KiB of JSON). */
   save?: Record<string, string>;
 }
 
@@ -79,9 +79,11 @@ export async function sendWebhook(options: SendWebhookOptions): Promise<StepResu
     variables: options.variables,
   });
   if (!prepared.ok) return { webhookId, outcome: 'failed', reason: prepared.reason };
+  // `save` is read by the send activity from the whole response body (up to HOOKFLOW_MAX_RESPONSE_BYTES).
+  const input = options.save ? { ...prepared.input, extract: options.save } : prepared.input;
   const state = await wf.executeChild<DeliverWebhookWorkflow>(DELIVER_WEBHOOK_WORKFLOW, {
-    workflowId: webhookWorkflowId(prepared.input.id),
-    args: [prepared.input],
+    workflowId: webhookWorkflowId(input.id),
+    args: [input],
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.status, value: 'pending' },
       { key: SEARCH_ATTRIBUTES.host, value: prepared.input.authority },
@@ -90,13 +92,7 @@ export async function sendWebhook(options: SendWebhookOptions): Promise<StepResu
     // A delivery under way finishes even if the run is ended from outside.
     parentClosePolicy: 'ABANDON',
   });
-  const result = webhookOutcome(state);
-  const body = state.attempts[state.attempts.length - 1]?.responseBodySnippet;
-  for (const [name, path] of Object.entries(options.save ?? {})) {
-    const value = readJsonPath(body, path);
-    if (value !== undefined) result[name] = value;
-  }
-  return result;
+  return { ...state.attempts[state.attempts.length - 1]?.extracted, ...webhookOutcome(state) };
 }
 
 /** Sleeps until `untilMs`; returns early (false) when `interrupt` becomes true. */
