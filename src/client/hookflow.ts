@@ -536,7 +536,8 @@ export class Hookflow {
   }
 
   private journeys(): JourneyService {
-    this.journeyService ??= new JourneyService(this.ledger().pool, this.client, this.config, this.templates());
+    // With eagerStart (the API and a worker in one process), API entries start on that worker too.
+    this.journeyService ??= new JourneyService(this.ledger().pool, this.client, this.config, this.templates(), this.eagerStart);
     return this.journeyService;
   }
 
