@@ -8,6 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { request, type Dispatcher } from 'undici';
 import { ATTEMPT_BUDGET, budgetError, budgetHeaders } from '../src/delivery/attempt-budget';
 import type { SendAttemptInput, SendAttemptResult } from '../src/delivery/definitions';
+import { readJsonPath } from '../src/journey/steps';
 import type { SendErrorCode } from '../src/receiver/classify';
 import { HOP_LIMIT_STATUS } from '../src/self/credential';
 import { isSelfUrl } from '../src/self/target';
@@ -102,12 +103,12 @@ export async function sendAttempt(deps: SendDeps, templated: SendAttemptInput, c
     });
     statusCode = response.statusCode;
     responseHeaders = budgetHeaders(response.headers);
-    const snippet = await readCapped(response.body, deps.maxResponseBytes);
+    const { snippet, body } = await readCapped(response.body, deps.maxResponseBytes);
     if (toSelf && statusCode === HOP_LIMIT_STATUS) {
       // Hookflow's own API refused the chain as too deep: a permanent failure, not a 5xx to retry.
       return done({ errorCode: 'hop_limit', errorMessage: budgetError(`Hookflow's API answered ${statusCode}: ${snippet}`), responseBodySnippet: snippet });
     }
-    return done({ statusCode, responseHeaders, responseBodySnippet: snippet });
+    return done({ statusCode, responseHeaders, responseBodySnippet: snippet, ...(input.extract ? { extracted: extractJson(body, input.extract) } : {}) });
   } catch (err) {
     if (cancel?.aborted) throw err;
     const { code, message } = describeError(err, timeout.aborted, input.timeoutMs);
@@ -118,7 +119,7 @@ export async function sendAttempt(deps: SendDeps, templated: SendAttemptInput, c
 }
 
 /** Reads at most `cap` bytes, then drops the connection rather than draining a huge body. */
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<string> {
+async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<{ snippet: string; body?: string }> {
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -136,7 +137,18 @@ async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): P
   if (truncated) body.destroy();
   const all = Buffer.concat(chunks);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(all.subarray(0, RESPONSE_SNIPPET_BYTES));
-  return all.length > RESPONSE_SNIPPET_BYTES || truncated ? `${text}…` : text;
+  // The whole body when it fitted under the cap (HOOKFLOW_MAX_RESPONSE_BYTES), for `extract`.
+  return { snippet: all.length > RESPONSE_SNIPPET_BYTES || truncated ? `${text}…` : text, ...(truncated ? {} : { body: all.toString('utf8') }) };
+}
+
+/** The values at `paths` of a JSON body (each kept up to a bounded size; absent when not there). */
+function extractJson(body: string | undefined, paths: Record<string, string>): Record<string, unknown> {
+  const found: Record<string, unknown> = {};
+  for (const [name, path] of Object.entries(paths)) {
+    const value = readJsonPath(body, path);
+    if (value !== undefined) found[name] = value;
+  }
+  return found;
 }
 
 function describeError(err: unknown, timedOut: boolean, timeoutMs: number): { code: SendErrorCode; message: string } {

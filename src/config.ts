@@ -277,7 +277,7 @@ export const SETTINGS = {
   eagerStart: {
     env: 'HOOKFLOW_EAGER_START',
     default: 'true',
-    doc: 'When the API and the worker run in one process (`npm start`), start each webhook with eager workflow start: its first workflow task goes straight to this worker.',
+    doc: 'When the API and the worker run in one process (`npm start`), start each webhook with eager workflow start: its first workflow task goes straight to this worker. Workers also start the journey runs they enter themselves (event entries, trigger steps) this way.',
     parse: bool,
   },
   maxConcurrentSends: {

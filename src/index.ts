@@ -9,3 +9,6 @@ export { DEFAULT_RETRY, type RetryPolicy } from './delivery/policy';
 export type { EventInput } from './event/schema';
 export type { Accepted } from './event/store';
 export type { Recipient, Attributes } from './recipient/schema';
+export type { JourneyDefinition, JourneyStep, JourneyEvent, RunView, RunStatus } from './journey/definitions';
+export { journeyEventSignal } from './journey/definitions';
+export type { EntryResult, JourneyView } from './journey/service';

@@ -71,6 +71,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         timeoutMs: input.timeoutMs,
         deadlineMs: log.deadline,
         ...(input.hops ? { hops: input.hops } : {}),
+        ...(input.extract ? { extract: input.extract } : {}),
         ...go,
         // The first attempt of a run lists the webhook (as pending) while it goes.
         ...(first && ledger.on ? { ledger: ledger.row(log.state()) } : {}),

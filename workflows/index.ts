@@ -2,3 +2,5 @@
 export { deliverWebhook } from './deliver-webhook';
 export { hostCircuit } from './breaker';
 export { recoverWebhooks } from './recovery';
+export { runJourney } from './journey';
+export { enterJourneyAudience } from './journey-audience';

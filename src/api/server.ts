@@ -14,6 +14,7 @@ import { dashboardRoutes, isDashboardPublic } from './routes/dashboard';
 import { endpointRoutes } from './routes/endpoints';
 import { eventRoutes } from './routes/events';
 import { hostRoutes } from './routes/hosts';
+import { journeyRoutes } from './routes/journeys';
 import { metricsRoute } from './routes/metrics';
 import { DOCS_ROUTES, registerOpenApi } from './openapi/document';
 import { recipientRoutes } from './routes/recipients';
@@ -84,6 +85,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     recipientRoutes(api, options.hookflow);
     eventRoutes(api, options.hookflow);
     templateRoutes(api, options.hookflow);
+    journeyRoutes(api, options.hookflow);
     reportRoutes(api, options.hookflow, options.reports ?? { namespace: 'default' });
     dashboardRoutes(api, isAuthorized);
     if (options.metrics) metricsRoute(api, options.metrics);

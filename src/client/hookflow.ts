@@ -62,6 +62,8 @@ import { summarise } from '../webhook/redact';
 import { parseWebhook, type WebhookInput } from '../webhook/schema';
 import { isTemplated, type PreviewInput, type TemplatedWebhookInput, type TemplateInput } from '../template/schema';
 import { TemplateService, type SendExtras } from '../template/service';
+import { JourneyService, type EntryResult, type JourneyView } from '../journey/service';
+import type { RunView } from '../journey/definitions';
 import type { StoredVersion } from '../template/store';
 
 /** Attempts carried into a manual retry, so its record shows what came before. */
@@ -132,6 +134,7 @@ export interface SendResult {
 export class Hookflow {
   private store?: LedgerStore;
   private templateService?: TemplateService;
+  private journeyService?: JourneyService;
 
   private constructor(
     readonly client: Client,
@@ -339,6 +342,41 @@ export class Hookflow {
     return onDatabase(() => ingestEvents(this.ledger().pool, parsed));
   }
 
+  /** Validates (InvalidRequestError naming step and field) and saves a journey's draft; nothing runs until it is published. */
+  async saveJourney(id: string, definition: unknown): Promise<{ id: string; created: boolean }> {
+    return onDatabase(() => this.journeys().save(id, definition));
+  }
+
+  /** Validates the draft again and makes it the next version; new entries take it, runs in flight keep theirs. */
+  async publishJourney(id: string): Promise<{ id: string; version: number }> {
+    return onDatabase(() => this.journeys().publish(id));
+  }
+
+  /** The draft, the published versions, run counts by version and status, and per-step numbers. */
+  async journey(id: string): Promise<JourneyView> {
+    return onDatabase(() => this.journeys().get(id));
+  }
+
+  /** API entry: enters recipients (`{ recipients: [{ id, attributes?, properties? }] }`) into the latest version. */
+  async enterJourney(id: string, input: { recipients: { id: string; attributes?: Attributes; properties?: Attributes }[] }): Promise<{ version: number; entries: EntryResult[] }> {
+    return onDatabase(() => this.temporal(() => this.journeys().enter(id, input), 60_000));
+  }
+
+  /** The recipient's latest run: version, status, current step, path, context. */
+  async journeyRun(id: string, recipientId: string): Promise<RunView> {
+    return onDatabase(() => this.temporal(() => this.journeys().run(id, recipientId)));
+  }
+
+  /** Ends the recipient's running run wherever it is (status `exited`). */
+  async exitJourneyRun(id: string, recipientId: string): Promise<{ exited: boolean }> {
+    return onDatabase(() => this.temporal(() => this.journeys().exitRun(id, recipientId)));
+  }
+
+  /** Moves runs of version `from` waiting in a delay or waitForEvent step that `to` also has onto `to`. */
+  async migrateJourney(id: string, input: { from: number; to: number }): Promise<{ moved: number; stayed: number }> {
+    return onDatabase(() => this.temporal(() => this.journeys().migrate(id, input), 600_000));
+  }
+
   /**
    * Sends, deliveries, errors and latencies from the ledger, bucketed by hour or day in a time zone
    * (README, "Reports and dashboard"). Takes query-string style parameters or a parsed query;
@@ -504,6 +542,12 @@ export class Hookflow {
   private templates(): TemplateService {
     this.templateService ??= new TemplateService(this.ledger().pool, this.config);
     return this.templateService;
+  }
+
+  private journeys(): JourneyService {
+    // With eagerStart (the API and a worker in one process), API entries start on that worker too.
+    this.journeyService ??= new JourneyService(this.ledger().pool, this.client, this.config, this.templates(), this.eagerStart);
+    return this.journeyService;
   }
 
   /** Whether Temporal has a webhook with this id. */

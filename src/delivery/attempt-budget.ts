@@ -53,7 +53,7 @@ export function budgetError(message: string): string {
 
 /** The record kept for an attempt older than the latest ATTEMPT_BUDGET.detailedAttempts. */
 export function compactAttempt(attempt: AttemptRecord): AttemptRecord {
-  const { responseHeaders: _headers, responseBodySnippet: _body, ...kept } = attempt;
+  const { responseHeaders: _headers, responseBodySnippet: _body, extracted: _extracted, ...kept } = attempt;
   return kept;
 }
 

@@ -56,6 +56,8 @@ export interface AttemptRecord {
   error?: string;
   responseHeaders?: Record<string, string>;
   responseBodySnippet?: string;
+  /** Values read from the response body (JSON) at the `extract` paths of the delivery, by name. */
+  extracted?: Record<string, unknown>;
   /** When the next attempt is due; absent on the last attempt. */
   nextAttemptAt?: string;
 }
@@ -107,6 +109,8 @@ export interface DeliveryInput {
   sendActivity: 'local' | 'regular';
   /** Hookflow-to-Hookflow webhooks that led to this one (src/self/credential.ts); absent means 0. */
   hops?: number;
+  /** `{ name: "$.json.path" }` read from each response's body by the send activity (a journey's `save`). */
+  extract?: Record<string, string>;
   carried?: CarriedProgress;
 }
 
@@ -144,6 +148,8 @@ export interface SendAttemptInput {
   deadlineMs?: number;
   /** The webhook's hop count, for a `hookflow:` URL's `Hookflow-Hops` header; absent means 0. */
   hops?: number;
+  /** JSON paths to read from the response body, by name (see DeliveryInput.extract). */
+  extract?: Record<string, string>;
 }
 
 /**
@@ -160,6 +166,7 @@ export interface SendAttemptResult extends ReceiverAnswer {
   durationMs: number;
   errorMessage?: string;
   responseBodySnippet?: string;
+  extracted?: Record<string, unknown>;
   /** Set when the host gate held the attempt: nothing was sent. */
   held?: HeldAttempt;
 }

@@ -75,6 +75,7 @@ export class DeliveryLog {
     }
     if (result.responseHeaders) attempt.responseHeaders = result.responseHeaders;
     if (result.responseBodySnippet !== undefined) attempt.responseBodySnippet = result.responseBodySnippet;
+    if (result.extracted) attempt.extracted = result.extracted;
     // Older attempts shed their headers and body, so the record stays within its byte budget.
     this.records = withinBudget([...this.records, attempt]);
     this.manualNext = false;

@@ -45,8 +45,8 @@ export interface ListenedEvent {
 export interface EventListener {
   /** Stable across deployments: the key of the listener's cursor. A new name starts a new cursor. */
   name: string;
-  /** Event names it receives. */
-  events: string[];
+  /** Event names it receives, or `all` (a feature whose names change as it is configured, e.g. journeys). */
+  events: string[] | 'all';
   /** A new listener reads events accepted from its registration on (`now`, default) or every stored event (`beginning`). */
   from?: 'now' | 'beginning';
   /** Called with each batch, in order; `tx` is the transaction that advances the cursor. */
@@ -59,7 +59,7 @@ const LISTENER_LOCK_CLASS = 4_242_005;
 export function checkListener(listener: EventListener): void {
   const issues = [];
   if (!ID_PATTERN.test(listener.name)) issues.push({ field: 'name', message: ID_RULE });
-  if (!Array.isArray(listener.events) || listener.events.length === 0) issues.push({ field: 'events', message: 'must name at least one event' });
+  if (listener.events !== 'all' && (!Array.isArray(listener.events) || listener.events.length === 0)) issues.push({ field: 'events', message: 'must name at least one event' });
   if (issues.length > 0) throw new InvalidRequestError(issues);
 }
 
@@ -102,10 +102,10 @@ export async function handleNextBatch(tx: pg.PoolClient, listener: EventListener
   const { rows } = await tx.query<Row>(
     `SELECT e.seq::text, e.xid::text, e.id, e.name, e.recipient_id, e.properties, e.time, e.received_at, e.hops, r.attributes
      FROM events e LEFT JOIN recipients r ON r.id = e.recipient_id
-     WHERE e.name = ANY($1::text[]) AND (e.xid, e.seq) > ($2::xid8, $3::bigint) AND e.xid < $4::xid8
+     WHERE ($1::text[] IS NULL OR e.name = ANY($1::text[])) AND (e.xid, e.seq) > ($2::xid8, $3::bigint) AND e.xid < $4::xid8
      ORDER BY e.xid, e.seq
      LIMIT $5`,
-    [listener.events, cursors[0].xid, cursors[0].seq, safe[0].xmin, batchSize],
+    [listener.events === 'all' ? null : listener.events, cursors[0].xid, cursors[0].seq, safe[0].xmin, batchSize],
   );
   if (rows.length > 0) {
     await listener.handle(

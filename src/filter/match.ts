@@ -4,6 +4,10 @@ import type { Condition, Filter, Scalar } from './parse';
 export interface FilterContext {
   event?: { name: string; properties: Record<string, unknown> };
   recipient?: { id: string; attributes: Record<string, unknown> };
+  /** A journey run's entry properties, step results and context. */
+  entry?: Record<string, unknown>;
+  steps?: Record<string, unknown>;
+  context?: Record<string, unknown>;
 }
 
 const MISSING = Symbol('missing');
@@ -22,6 +26,7 @@ export function matches(filter: Filter, context: FilterContext): boolean {
 function valueAt(c: Condition, context: FilterContext): unknown {
   const root = context[c.root] as Record<string, unknown> | undefined;
   if (!root) return MISSING;
+  if (!Object.hasOwn(root, c.field)) return MISSING;
   let value: unknown = root[c.field];
   for (const key of c.keys) {
     // Only object members: arrays are not indexed, and nothing comes from a prototype.

@@ -22,7 +22,8 @@ import { InvalidRequestError, type FieldIssue } from '../errors';
 export const OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'exists', 'contains'] as const;
 export type Op = (typeof OPS)[number];
 export type Scalar = string | number | boolean | null;
-export type Root = 'event' | 'recipient';
+/** `event` and `recipient` everywhere; a journey's run adds `entry`, `steps` and `context` (evaluated in memory only). */
+export type Root = 'event' | 'recipient' | 'entry' | 'steps' | 'context';
 
 export type Filter = { kind: 'all'; of: Filter[] } | { kind: 'any'; of: Filter[] } | Condition;
 
@@ -31,9 +32,9 @@ export interface Condition {
   /** As written, e.g. `recipient.attributes.plan`. */
   path: string;
   root: Root;
-  /** `name`, `properties`, `id` or `attributes`. */
-  field: 'name' | 'properties' | 'id' | 'attributes';
-  /** Keys inside properties or attributes; empty for name and id. */
+  /** `name`, `properties`, `id` or `attributes`; for `entry.a` and `context.a` the first key, for `steps.<id>.x` the step id. */
+  field: string;
+  /** Keys inside properties or attributes (or below `field` for the journey roots); empty for name and id. */
   keys: string[];
   op: Op;
   /** A scalar, a list of scalars for `in`, a boolean for `exists`. */
@@ -43,13 +44,14 @@ export interface Condition {
 export interface ParseOptions {
   /** Where the filter sits in the request, for error messages. @default 'where' */
   field?: string;
-  /** Roots the caller can evaluate: an audience has no event. @default both */
+  /** Roots the caller can evaluate: an audience has no event; a journey's run adds entry, steps and context. @default event and recipient */
   roots?: Root[];
 }
 
 export const LIMITS = { depth: 10, conditions: 200, keys: 10, pathLength: 512, inValues: 1_000, stringLength: 4_096 };
 
 const PATH_HELP = 'use event.name, event.properties.<key>, recipient.id or recipient.attributes.<key>';
+const JOURNEY_PATH_HELP = `${PATH_HELP}; in a journey also entry.<key>, steps.<id>.<key> or context.<key>`;
 
 export function parseFilter(input: unknown, options: ParseOptions = {}): Filter {
   const roots = options.roots ?? ['event', 'recipient'];
@@ -110,14 +112,17 @@ function parsePath(raw: unknown, at: string, roots: Root[], issues: FieldIssue[]
   const bad = (message: string): undefined => void issues.push({ field: at, message: `'${raw.slice(0, 100)}' ${message}` });
   if (raw.length > LIMITS.pathLength) return bad(`is longer than ${LIMITS.pathLength} characters`);
   const [root, field, ...keys] = raw.split('.');
+  const journeyRoots = roots.some((r) => r === 'entry' || r === 'steps' || r === 'context');
   const known =
     (root === 'event' && ((field === 'name' && keys.length === 0) || (field === 'properties' && keys.length > 0))) ||
-    (root === 'recipient' && ((field === 'id' && keys.length === 0) || (field === 'attributes' && keys.length > 0)));
-  if (!known) return bad(`is not a filter path: ${PATH_HELP}`);
-  if (keys.some((k) => k === '')) return bad('has an empty key (two dots in a row, or a dot at the end)');
+    (root === 'recipient' && ((field === 'id' && keys.length === 0) || (field === 'attributes' && keys.length > 0))) ||
+    ((root === 'entry' || root === 'context') && field !== undefined) ||
+    (root === 'steps' && field !== undefined && keys.length > 0);
+  if (!known) return bad(`is not a filter path: ${journeyRoots ? JOURNEY_PATH_HELP : PATH_HELP}`);
+  if (field === '' || keys.some((k) => k === '')) return bad('has an empty key (two dots in a row, or a dot at the end)');
   if (keys.length > LIMITS.keys) return bad(`has more than ${LIMITS.keys} keys`);
   if (!roots.includes(root as Root)) return bad(`cannot be used here: only ${roots.map((r) => `${r}.*`).join(' and ')} paths`);
-  return { path: raw, root: root as Root, field: field as Condition['field'], keys };
+  return { path: raw, root: root as Root, field, keys };
 }
 
 const isScalar = (v: unknown): v is Scalar =>

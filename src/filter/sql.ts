@@ -29,7 +29,8 @@ export function filterSql(filter: Filter, aliases: SqlAliases, params: unknown[]
 
 /** The value at the path as jsonb; SQL NULL when missing. */
 function jsonAt(c: Condition, aliases: SqlAliases, param: (value: unknown, type: string) => string): string {
-  const alias = aliases[c.root];
+  // Journey roots (entry, steps, context) live in a run, not in a table: no alias names them.
+  const alias = c.root === 'event' || c.root === 'recipient' ? aliases[c.root] : undefined;
   if (!alias) throw new Error(`filterSql: no ${c.root} row to evaluate ${c.path} on`);
   const column = `${alias}.${c.field === 'id' ? 'id' : c.field === 'name' ? 'name' : c.field}`;
   if (c.keys.length === 0) return `to_jsonb(${column})`;

@@ -28,6 +28,11 @@ export interface RenderContext {
   event?: { name: string; properties: Record<string, unknown> };
   campaign?: { id: string };
   webhook?: { id: string };
+  /** A journey's run: its entry properties, step results, context and the journey itself. */
+  entry?: Record<string, unknown>;
+  steps?: Record<string, unknown>;
+  context?: Record<string, unknown>;
+  journey?: { id: string; version: number };
   /** RFC 3339. */
   now: string;
 }
@@ -79,7 +84,7 @@ class SecretsDrop extends Drop {
 export function renderTemplate(engine: LiquidEngine, template: TemplateVersion, context: RenderContext, nonce = newSecretNonce()): RenderedRequest {
   const { content } = template;
   const variables: Record<string, unknown> = { now: context.now };
-  for (const key of ['recipient', 'trigger', 'event', 'campaign', 'webhook'] as const) {
+  for (const key of ['recipient', 'trigger', 'event', 'campaign', 'webhook', 'entry', 'steps', 'context', 'journey'] as const) {
     if (context[key] !== undefined) variables[key] = context[key];
   }
   // In templateParts' order: the URL, each header, then the body's leaves (rebuilt in the same order).
@@ -116,6 +121,16 @@ function renderPart(engine: LiquidEngine, part: TemplatePart, variables: Record<
     if (err instanceof TemplateRenderError) throw err;
     throw new TemplateRenderError(part.field, describeRenderError(err));
   }
+}
+
+/**
+ * One Liquid value outside a template (a journey's update step): a source that is exactly one
+ * output expression keeps its value's JSON type (`{{ context.n | plus: 1 }}` → 2), anything else
+ * renders as a string. Secrets are not available here.
+ */
+export function renderLiquidValue(engine: LiquidEngine, source: string, field: string, variables: Record<string, unknown>): unknown {
+  if (/(^|[^\w.$"'[])secrets\b/.test(source)) throw new TemplateRenderError(field, 'secrets are not available here');
+  return renderPart(engine, { field, source, place: 'json' }, variables, newSecretNonce());
 }
 
 function describeRenderError(err: unknown): string {

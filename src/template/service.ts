@@ -55,6 +55,8 @@ export interface SendExtras {
   id?: string;
   /** Self webhooks that led to this send (an event's `hops`, a self request's depth): the webhook's `hops` is at least this. */
   hops?: number;
+  /** What a journey's run adds to the variables: entry, steps, context, journey. */
+  journey?: Pick<RenderContext, 'entry' | 'steps' | 'context' | 'journey'>;
 }
 
 type Settings = Pick<Config, 'maxBodyBytes' | 'maxRetryAfterMs' | 'sendActivity' | 'templateMaxBytes' | 'templateRenderMs' | 'templateMemoryBytes'>;
@@ -119,6 +121,7 @@ export class TemplateService {
       ...(send.trigger ? { trigger: send.trigger } : {}),
       ...(send.event ? { event: send.event } : {}),
       ...(extras.campaign ? { campaign: extras.campaign } : {}),
+      ...extras.journey,
       webhook: { id },
       now: now.toISOString(),
     };

@@ -3,6 +3,7 @@
  * per-host breaker workflows on a queue of their own (`<task queue>-hosts`), so that a backlog of
  * deliveries never delays the breaker that is meant to protect the host from them.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
@@ -12,6 +13,8 @@ import { createRecoveryActivities } from '../../activities/recovery';
 import { HostGate } from '../../activities/breaker/host-gate';
 import { GoneList } from '../../activities/endpoint/gone-list';
 import { EventFeed } from '../../activities/event/event-feed';
+import { createJourneyActivities } from '../../activities/journey';
+import { journeyListener } from '../../activities/journey/listener';
 import { pruneLedger } from '../../activities/ledger/prune';
 import { LedgerWriter } from '../../activities/ledger/writer';
 import { createHttpClient } from '../../activities/net/guarded-client';
@@ -23,6 +26,8 @@ import type { Config } from '../config';
 import { migrate } from '../db/migrate';
 import { createPool, resolveDatabaseUrl } from '../db/pool';
 import type { EventListener } from '../event/listener';
+import { JourneyService } from '../journey/service';
+import { TemplateService } from '../template/service';
 import { createAddressPolicy } from '../net/address-policy';
 import { selfUrlOf } from '../self/target';
 import type { HookflowMetrics } from '../metrics/registry';
@@ -65,6 +70,12 @@ export interface CreateWorkerOptions {
   wrapActivities?: (activities: HookflowActivities) => HookflowActivities;
   /** Event listeners this worker polls (more can be registered on `events` before run()). */
   eventListeners?: EventListener[];
+  /**
+   * A module of your own workflows (e.g. journeys written with `hookflow/workflow`'s building
+   * blocks, see workflows/examples/) that this worker runs beside Hookflow's, on the same task
+   * queue and with the same activities. The worker bundles both itself: not with `workflowBundle`.
+   */
+  extraWorkflows?: string;
 }
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows');
@@ -95,6 +106,11 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   const gone = new GoneList({ pool, refreshMs: config.goneRefreshMs, onError: (err) => warn(err, 'reading gone endpoints') });
   const events = new EventFeed({ pool, pollMs: config.eventPollMs, batchSize: config.eventBatchSize, onError: warn });
   for (const listener of options.eventListeners ?? []) events.register(listener);
+  // Journeys: their activities, and the listener that enters recipients and hands events to runs.
+  const templates = new TemplateService(pool, config);
+  // Entries from events and trigger steps start on this worker without a trip through the task queue.
+  const journeys = new JourneyService(pool, client, config, templates, config.eagerStart);
+  events.register(journeyListener(journeys));
   const http: Agent = createHttpClient({
     policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),
   });
@@ -103,12 +119,13 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   // Recovery jobs retry webhooks as the SDK does, on this worker's connection and database.
   const hookflow = await Hookflow.connect({ config, client, encryptionKey: options.encryptionKey, databaseUrl });
   const recovery = createRecoveryActivities({ pool, hookflow });
-  const workflowBundle = options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger }));
+  if (options.extraWorkflows && options.workflowBundle) throw new Error('createHookflowWorker: extraWorkflows needs the worker to bundle its workflows: leave workflowBundle out');
+  const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(options.extraWorkflows));
   const common = {
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, self, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }), ...recovery }),
+    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, self, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }), ...recovery, ...createJourneyActivities({ pool, journeys, templates, config }) }),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({
@@ -161,6 +178,22 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
       }
     },
   };
+}
+
+/** Hookflow's workflows, and with `extra` those too, through an entry module that exports both. */
+async function bundleWorkflows(extra: string | undefined): Promise<{ code: string }> {
+  const logger = Runtime.instance().logger;
+  if (!extra) return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger });
+  // Beside workflows/, so that the bundler finds Hookflow's node_modules from it.
+  const dir = fs.mkdtempSync(path.join(path.dirname(WORKFLOWS_PATH), '.workflows-'));
+  try {
+    const entry = path.join(dir, 'index.ts');
+    const spec = (p: string): string => JSON.stringify(p.replace(/\.[cm]?[jt]s$/, ''));
+    fs.writeFileSync(entry, `export * from ${spec(WORKFLOWS_PATH)};\nexport * from ${spec(path.resolve(extra))};\n`);
+    return await bundleWorkflowCode({ workflowsPath: entry, logger });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function startPruning(pool: pg.Pool, retentionDays: number, warn: (err: unknown, what: string) => void): NodeJS.Timeout | undefined {

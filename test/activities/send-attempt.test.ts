@@ -339,3 +339,19 @@ describe('the address policy', () => {
     expect(r.arrivals).toHaveLength(0);
   });
 });
+
+describe('extract (a journey webhook step’s save)', () => {
+  test('reads the named JSON paths from the whole body, past the snippet, and leaves out what is not there', async () => {
+    const body = JSON.stringify({ padding: 'x'.repeat(5_000), user: { id: 'u-7', tags: ['a', 'b'] } });
+    const r = await receiver(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body }));
+    const result = await sendAttempt(privateAllowed, { ...input({ url: r.url }), extract: { userId: '$.user.id', second: '$.user.tags[1]', missing: '$.nope' } });
+    expect(result.responseBodySnippet!.endsWith('…')).toBe(true);
+    expect(result.extracted).toEqual({ userId: 'u-7', second: 'b' });
+  });
+
+  test('a body over the response cap is not parsed, and nothing is extracted from it', async () => {
+    const r = await receiver(() => ({ status: 200, body: JSON.stringify({ id: 1, padding: 'x'.repeat(70_000) }) }));
+    const result = await sendAttempt(privateAllowed, { ...input({ url: r.url }), extract: { id: '$.id' } });
+    expect(result.extracted).toEqual({});
+  });
+});

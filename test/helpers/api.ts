@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { buildApi, type ApiOptions } from '../../src/api/server';
+import { Hookflow } from '../../src/client/hookflow';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
 import type { TestStack } from './stack';
 
@@ -43,5 +44,27 @@ export function apiCaller(base: () => string, apiKey: string): Call {
     const text = await res.body.text();
     const json_ = /^\s*[[{]/.test(text);
     return { status: res.statusCode, body: text === '' ? undefined : json_ ? JSON.parse(text) : text };
+  };
+}
+
+/** The API with an SDK client of its own (it outlives the stack's workers), a caller, and close(). */
+export interface OwnClientApi {
+  base: string;
+  hookflow: Hookflow;
+  call: Call;
+  close(): Promise<void>;
+}
+
+export async function startApiWithOwnClient(stack: TestStack, key = 'test-key'): Promise<OwnClientApi> {
+  const hookflow = await Hookflow.connect({ config: stack.config, encryptionKey: stack.encryptionKey });
+  const { app, base } = await startTestApi(stack, key, { hookflow });
+  return {
+    base,
+    hookflow,
+    call: apiCaller(() => base, key),
+    async close() {
+      await app.close();
+      await hookflow.close();
+    },
   };
 }

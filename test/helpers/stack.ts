@@ -50,6 +50,8 @@ export interface StackOptions {
   eventListeners?: EventListener[];
   /** Where the worker's delivery and breaker metrics go. */
   metrics?: HookflowMetrics;
+  /** Workflows of the test's own beside Hookflow's (the worker bundles them: slower to start). */
+  extraWorkflows?: string;
 }
 
 let runtimeInstalled = false;
@@ -78,7 +80,7 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
   const { worker, gate, ledger, gone, events, run, shutdown } = await createHookflowWorker({
     config,
     encryptionKey,
-    workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! },
+    ...(options.extraWorkflows ? { extraWorkflows: options.extraWorkflows } : { workflowBundle: { codePath: process.env.HOOKFLOW_TEST_WORKFLOW_BUNDLE! } }),
     wrapActivities: options.wrapActivities,
     eventListeners: options.eventListeners,
     metrics: options.metrics,

@@ -6,6 +6,7 @@
  * patch) stay, because workflows already running still have histories like them.
  *
  * Two dev servers: one as in production, one that suggests continue-as-new after a few events.
+ * `npm run histories -- run-journey` records only the journey workflow's histories.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { webhookWorkflowId } from '../../src/delivery/definitions';
 import { recoveryWorkflowId } from '../../src/recovery/definitions';
+import { recipientKey } from '../../src/journey/store';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
 import { freePort } from '../../src/dev/free-port';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
@@ -85,9 +87,14 @@ const webhook = (url: string) => ({
   retry: { initialIntervalMs: 1_000, maxIntervalMs: 2_000, maxAttempts: 20 },
 });
 
+const ONLY = process.argv[2];
+const TYPES = ONLY ? [ONLY] : ['deliver-webhook', 'host-circuit', 'recover-webhooks', 'run-journey'];
+// The journey's histories are recorded together: both its workflow types at once.
+if (TYPES.includes('run-journey')) TYPES.push('enter-journey-audience');
+
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  for (const type of ['deliver-webhook', 'host-circuit', 'recover-webhooks']) {
+  for (const type of TYPES) {
     const dir = path.join(OUT, type);
     for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.endsWith('.json')) fs.rmSync(path.join(dir, f));
   }
@@ -100,6 +107,9 @@ async function main(): Promise<void> {
     receivers.push(r);
     return r;
   };
+
+  if (TYPES.includes('run-journey')) await journeyHistories(receiver);
+  if (ONLY) return finish(receivers, pgDir);
 
   const plain = await environment('plain');
   try {
@@ -181,9 +191,107 @@ async function main(): Promise<void> {
   } finally {
     await tiny.stop();
   }
+  await finish(receivers, pgDir);
+}
+
+async function finish(receivers: Receiver[], pgDir: string): Promise<void> {
   await Promise.all(receivers.map((r) => r.close()));
-  await postgres.stop();
+  await postgres!.stop();
   fs.rmSync(pgDir, { recursive: true, force: true });
+}
+
+/** The journey interpreter: every step type in one run, an exit, a migrate, and continue-as-new while waiting. */
+async function journeyHistories(receiver: (script?: Parameters<typeof startReceiver>[0]) => Promise<Receiver>): Promise<void> {
+  const runId = (journey: string, recipient: string): string => `journey:${journey}:${recipientKey(recipient)}`;
+  const ran = async (hookflow: Hookflow, journey: string, recipient: string, done: (run: { status: string; currentStep?: string }) => boolean) =>
+    until(`${recipient} in ${journey}`, async () => {
+      try {
+        const run = await hookflow.journeyRun(journey, recipient);
+        return done(run) ? run : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+  const plain = await environment('journeys');
+  try {
+    const { hookflow } = plain;
+    const crm = await receiver(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"id":"crm-1"}' }));
+    await hookflow.saveTemplate('history-crm', { url: `${crm.url}/crm`, headers: { 'X-Token': 'history-header-marker' }, body: { user: '{{ recipient.id }}', note: 'history-body-marker' } });
+    await hookflow.saveJourney('history-all', {
+      entry: { type: 'event', event: 'signup' },
+      steps: [
+        { id: 'call', type: 'webhook', template: { id: 'history-crm' }, save: { crmId: '$.id' }, next: 'check' },
+        { id: 'check', type: 'split', paths: [{ when: { path: 'steps.call.statusCode', op: 'eq', value: 200 }, next: 'wait' }], else: 'end' },
+        { id: 'wait', type: 'waitForEvent', windowSeconds: 60, paths: [{ event: 'purchase', next: 'pause' }], timeout: 'end' },
+        { id: 'pause', type: 'delay', seconds: 1, next: 'ab' },
+        { id: 'ab', type: 'experiment', paths: [{ percent: 50, next: 'count' }, { percent: 50, next: 'count2' }] },
+        { id: 'count', type: 'update', context: { n: '{{ context.n | default: 0 | plus: 1 }}' }, next: 'tell' },
+        { id: 'count2', type: 'update', attributes: { n: '{{ recipient.attributes.n | default: 0 | plus: 1 }}' }, next: 'tell' },
+        { id: 'tell', type: 'trigger', event: { name: 'history-told' }, next: 'end' },
+        { id: 'end', type: 'exit' },
+      ],
+    });
+    await hookflow.publishJourney('history-all');
+    await hookflow.track({ events: [{ name: 'signup', recipientId: 'history-user' }, { name: 'purchase', recipientId: 'history-user' }] });
+    await ran(hookflow, 'history-all', 'history-user', (r) => r.status !== 'running');
+    await save(hookflow.client, 'run-journey', 'every-step', runId('history-all', 'history-user'));
+
+    const wait = { id: 'wait', type: 'waitForEvent', windowSeconds: 600, paths: [{ event: 'go', next: 'end' }], timeout: 'end' };
+    await hookflow.saveJourney('history-wait', { entry: { type: 'api' }, steps: [wait, { id: 'end', type: 'exit' }] });
+    await hookflow.publishJourney('history-wait');
+    await hookflow.enterJourney('history-wait', { recipients: [{ id: 'history-exit' }, { id: 'history-migrate' }] });
+    await ran(hookflow, 'history-wait', 'history-exit', (r) => r.currentStep === 'wait');
+    await hookflow.exitJourneyRun('history-wait', 'history-exit');
+    await ran(hookflow, 'history-wait', 'history-exit', (r) => r.status !== 'running');
+    await save(hookflow.client, 'run-journey', 'exited', runId('history-wait', 'history-exit'));
+
+    await hookflow.saveJourney('history-wait', { entry: { type: 'api' }, steps: [{ ...wait, paths: [{ event: 'go', next: 'bye' }], timeout: 'bye' }, { id: 'bye', type: 'exit' }] });
+    await hookflow.publishJourney('history-wait');
+    await ran(hookflow, 'history-wait', 'history-migrate', (r) => r.currentStep === 'wait');
+    await hookflow.migrateJourney('history-wait', { from: 1, to: 2 });
+    await hookflow.track({ name: 'go', recipientId: 'history-migrate' });
+    await ran(hookflow, 'history-wait', 'history-migrate', (r) => r.status !== 'running');
+    await save(hookflow.client, 'run-journey', 'migrated', runId('history-wait', 'history-migrate'));
+
+    for (const id of ['history-a1', 'history-a2']) await hookflow.putRecipient(id, { cohort: 'history' });
+    await hookflow.saveJourney('history-scheduled', {
+      entry: { type: 'schedule', cron: '0 9 * * mon', audience: { path: 'recipient.attributes.cohort', op: 'eq', value: 'history' } },
+      steps: [{ id: 'end', type: 'exit' }],
+    });
+    await hookflow.publishJourney('history-scheduled');
+    const schedule = hookflow.client.schedule.getHandle('journey-schedule:history-scheduled');
+    await schedule.trigger();
+    const fired = await until('the schedule to fire', async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId);
+    await hookflow.client.workflow.getHandle(fired).result();
+    await save(hookflow.client, 'enter-journey-audience', 'completed', fired);
+    await schedule.delete();
+  } finally {
+    await plain.stop();
+  }
+
+  const tiny = await environment('journeys-tiny', { 'limit.historyCount.suggestContinueAsNew': 16 });
+  try {
+    const { hookflow } = tiny;
+    await hookflow.saveJourney('history-long', {
+      entry: { type: 'api' },
+      steps: [
+        { id: 'wait', type: 'waitForEvent', windowSeconds: 600, paths: [{ event: 'buy', where: { path: 'event.properties.amount', op: 'gt', value: 100 }, next: 'end' }], timeout: 'end' },
+        { id: 'end', type: 'exit' },
+      ],
+    });
+    await hookflow.publishJourney('history-long');
+    await hookflow.enterJourney('history-long', { recipients: [{ id: 'history-long' }] });
+    await ran(hookflow, 'history-long', 'history-long', (r) => r.currentStep === 'wait');
+    // Small purchases do not match: their signals grow the waiting run's history past the mark.
+    for (let i = 0; i < 12; i++) await hookflow.track({ name: 'buy', recipientId: 'history-long', properties: { amount: i } });
+    const id = runId('history-long', 'history-long');
+    await until('a second run', async () => ((await runHistories(hookflow.client, id)).length >= 2 ? true : undefined));
+    await hookflow.track({ name: 'buy', recipientId: 'history-long', properties: { amount: 500 } });
+    await ran(hookflow, 'history-long', 'history-long', (r) => r.status !== 'running');
+    await save(hookflow.client, 'run-journey', 'continued-as-new', id);
+  } finally {
+    await tiny.stop();
+  }
 }
 
 main().then(

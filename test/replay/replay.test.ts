@@ -16,7 +16,7 @@ type History = temporal.api.history.v1.History;
 const DIR = path.resolve(__dirname, '../histories');
 // Each folder's own files are today's scenarios; its subfolders keep histories of older workflow
 // code (e.g. before-ledger/), which running workflows may still have.
-const files = ['deliver-webhook', 'host-circuit', 'recover-webhooks'].flatMap((type) =>
+const files = ['deliver-webhook', 'host-circuit', 'recover-webhooks', 'run-journey', 'enter-journey-audience'].flatMap((type) =>
   (fs.readdirSync(path.join(DIR, type), { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).map((f) => `${type}/${f}`),
 );
 const load = (file: string): History => temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
@@ -44,10 +44,15 @@ test('the histories cover each workflow’s scenarios', () => {
     'deliver-webhook/first-try',
     'deliver-webhook/paused-and-resumed',
     'deliver-webhook/retry-after',
+    'enter-journey-audience/completed',
     'host-circuit/continued-as-new',
     'host-circuit/opened-probed-closed',
     'host-circuit/paused-by-an-operator',
     'recover-webhooks/completed',
+    'run-journey/continued-as-new',
+    'run-journey/every-step',
+    'run-journey/exited',
+    'run-journey/migrated',
   ]);
 });
 
@@ -73,6 +78,14 @@ describe('what the histories hold', () => {
     for (const file of files) {
       const stored = `${allBytes(load(file))}\n${fs.readFileSync(path.join(DIR, file), 'utf8')}`;
       for (const marker of PLAINTEXT_MARKERS) expect(`${file}: ${stored.includes(marker)}`).toBe(`${file}: false`);
+    }
+  });
+
+  test('no journey history holds a recipient id in plain text (workflow ids carry its hash)', () => {
+    for (const file of files.filter((f) => f.startsWith('run-journey/'))) {
+      const stored = `${allBytes(load(file))}\n${fs.readFileSync(path.join(DIR, file), 'utf8')}`;
+      expect(stored).toContain('journey:history-');
+      for (const recipient of ['history-user', 'history-exit', 'history-migrate']) expect(`${file}: ${stored.includes(recipient)}`).toBe(`${file}: false`);
     }
   });
 
