@@ -159,6 +159,12 @@ export const SETTINGS = {
     doc: 'Events a listener (an event-triggered campaign, a journey) is handed at once, in one transaction.',
     parse: int(1, 10_000),
   },
+  rateLimitMaxHoldMs: {
+    env: 'HOOKFLOW_RATE_LIMIT_MAX_HOLD_MS',
+    default: '259200000',
+    doc: "Longest a campaign's rateLimitPerMinute may hold one of its webhooks: a webhook whose send slot would come later fails (`rate_limited: …`). Default 72 hours.",
+    parse: int(1_000, 2_592_000_000),
+  },
   recoveryRate: {
     env: 'HOOKFLOW_RECOVERY_RATE',
     default: '50',

@@ -12,6 +12,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { GATE_MAX_WAIT_MS, resumeSignal } from '../src/breaker/definitions';
+import type { CampaignGateActivities } from '../src/campaign/definitions';
 import { DeliveryLog } from '../src/delivery/delivery-log';
 import {
   SEARCH_ATTRIBUTES,
@@ -62,6 +63,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         log.resume();
       }
       if (wf.workflowInfo().continueAsNewSuggested) await continueAsNew();
+      if (input.campaign && !(await passCampaignGate(input.campaign.campaignId, log, ledger))) break;
       const go = host.begin();
       const result = await attempt(send, {
         id: input.id,
@@ -99,6 +101,36 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
   publish(log);
   await ledger.final(log.state());
   return log.state();
+}
+
+const { campaignGate } = wf.proxyLocalActivities<CampaignGateActivities>({
+  startToCloseTimeout: '1m',
+  // PostgreSQL out of reach: the webhook waits for it (it holds the campaign's state and limit).
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+/**
+ * A campaign's webhook asks before each attempt (retries too): a stopped campaign cancels it, and
+ * its rate limit gives it a send slot to wait for. False when the webhook ends here.
+ */
+async function passCampaignGate(campaignId: string, log: DeliveryLog, ledger: LedgerFeed): Promise<boolean> {
+  const answer = await campaignGate({ campaignId });
+  if (!answer.go) {
+    if (answer.status === 'cancelled') log.cancel(Date.now(), answer.reason);
+    else log.expire(Date.now(), answer.reason);
+    return false;
+  }
+  if (answer.atMs === undefined || answer.atMs <= Date.now()) return true;
+  if (answer.atMs >= log.deadline) {
+    log.expire(Date.now(), "retry window ends before the campaign's rate limit allows another request");
+    return false;
+  }
+  log.pause(answer.atMs, 'rate-limit');
+  publish(log);
+  await ledger.progress(log.state());
+  await wf.sleep(answer.atMs - Date.now());
+  log.resume();
+  return true;
 }
 
 function sendActivity(input: DeliveryInput): Send {

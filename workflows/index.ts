@@ -2,3 +2,4 @@
 export { deliverWebhook } from './deliver-webhook';
 export { hostCircuit } from './breaker';
 export { recoverWebhooks } from './recovery';
+export { dispatchCampaign } from './campaign';

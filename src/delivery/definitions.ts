@@ -6,6 +6,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
 import type { HostState, Resume } from '../breaker/definitions';
+import type { CampaignRef } from '../campaign/definitions';
 import type { ReceiverAnswer, SendErrorCode } from '../receiver/classify';
 import type { RetryPolicy } from './policy';
 
@@ -101,6 +102,11 @@ export interface DeliveryInput {
   tags: Record<string, string>;
   /** The template version it was rendered from, if any (the ledger records it for reporting). */
   template?: { id: string; version: number };
+  /**
+   * Set for a campaign's webhook: the ledger lists it under these (its own columns, never tags or
+   * search attributes), and each attempt first asks the campaign's gate (stop, rate limit).
+   */
+  campaign?: CampaignRef;
   /** HOOKFLOW_MAX_RETRY_AFTER_MS of the client that started it, fixed for the webhook's life. */
   maxRetryAfterMs: number;
   /** HOOKFLOW_SEND_ACTIVITY of the client that started it. */

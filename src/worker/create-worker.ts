@@ -8,6 +8,9 @@ import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptio
 import type pg from 'pg';
 import type { Agent } from 'undici';
 import { createActivities, type HookflowActivities } from '../../activities';
+import { createCampaignActivities } from '../../activities/campaign';
+import { campaignEventListener } from '../../activities/campaign/event-trigger';
+import { RateLimitGate } from '../../activities/ratelimit/gate';
 import { createRecoveryActivities } from '../../activities/recovery';
 import { HostGate } from '../../activities/breaker/host-gate';
 import { GoneList } from '../../activities/endpoint/gone-list';
@@ -91,20 +94,23 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   });
   options.metrics?.watchHosts(() => gate.hostStates());
   const gone = new GoneList({ pool, refreshMs: config.goneRefreshMs, onError: (err) => warn(err, 'reading gone endpoints') });
-  const events = new EventFeed({ pool, pollMs: config.eventPollMs, batchSize: config.eventBatchSize, onError: warn });
-  for (const listener of options.eventListeners ?? []) events.register(listener);
   const http: Agent = createHttpClient({
     policy: createAddressPolicy({ allowPrivateNetworks: config.allowPrivateNetworks, allowedCidrs: config.allowedCidrs }),
   });
   // Recovery jobs retry webhooks as the SDK does, on this worker's connection and database.
   const hookflow = await Hookflow.connect({ config, client, encryptionKey: options.encryptionKey, databaseUrl });
   const recovery = createRecoveryActivities({ pool, hookflow });
+  const sender = hookflow.campaignSender();
+  const campaigns = createCampaignActivities({ pool, sender, rateLimits: new RateLimitGate(pool), maxHoldMs: config.rateLimitMaxHoldMs });
+  const events = new EventFeed({ pool, pollMs: config.eventPollMs, batchSize: config.eventBatchSize, onError: warn });
+  events.register(campaignEventListener({ pool, sender }));
+  for (const listener of options.eventListeners ?? []) events.register(listener);
   const workflowBundle = options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger }));
   const common = {
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }), ...recovery }),
+    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }), ...recovery, ...campaigns }),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({
