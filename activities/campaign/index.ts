@@ -111,10 +111,10 @@ export function createCampaignActivities(deps: CampaignDeps): CampaignActivities
       await completeDispatch(deps.pool, dispatchId, 'done');
     },
 
-    async campaignGate({ campaignId }): Promise<CampaignGateAnswer> {
+    async campaignGate({ campaignId, slot }): Promise<CampaignGateAnswer> {
       const campaign = await campaignView(campaignId);
       if (campaign?.status === 'stopped') return { go: false, status: 'cancelled', reason: `campaign ${campaignId} was stopped before this webhook was sent` };
-      if (!campaign?.rateLimitPerMinute) return { go: true };
+      if (!campaign?.rateLimitPerMinute || slot === false) return { go: true };
       const limit = { key: `campaign:${campaignId}`, limit: campaign.rateLimitPerMinute, windowMs: 60_000 };
       const atMs = await deps.rateLimits.take(limit, Date.now() + deps.maxHoldMs);
       if (atMs === undefined) {

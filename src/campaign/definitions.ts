@@ -42,6 +42,13 @@ export interface CampaignRef {
 /** Asked before each attempt of a campaign webhook: go (at a send slot of the campaign's rate limit), or end. */
 export type CampaignGateAnswer = { go: true; atMs?: number } | { go: false; status: 'failed' | 'cancelled'; reason: string };
 
+/**
+ * A webhook whose slot is further off sleeps in its workflow until this long before it, and the
+ * send activity waits out the rest: slots keep their spacing even when workflow tasks run late.
+ */
+export const SLOT_LEAD_MS = 2_000;
+
 export interface CampaignGateActivities {
-  campaignGate(input: { campaignId: string }): Promise<CampaignGateAnswer>;
+  /** `slot: false` only checks the campaign's status (after a wait for a slot already taken). */
+  campaignGate(input: { campaignId: string; slot?: boolean }): Promise<CampaignGateAnswer>;
 }

@@ -241,10 +241,14 @@ export async function runningDispatchWorkflows(db: Queryable, campaignId: string
   return rows.map((r) => r.workflow_id);
 }
 
-/** Ids of a campaign's webhooks the ledger lists as not finished, a page at a time. */
+/**
+ * Ids of a campaign's webhooks the ledger lists as waiting (between attempts, or for a send slot),
+ * a page at a time. One listed `pending` may be in its first request right now: it is left to the
+ * campaign gate of its next attempt, so a stop never cancels a request already on its way.
+ */
 export async function liveCampaignWebhooks(db: Queryable, campaignId: string, afterId: string, limit: number): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM webhooks WHERE campaign_id = $1 AND status IN ('pending', 'retrying', 'paused') AND id > $2 ORDER BY id LIMIT $3`,
+    `SELECT id FROM webhooks WHERE campaign_id = $1 AND status IN ('retrying', 'paused') AND id > $2 ORDER BY id LIMIT $3`,
     [campaignId, afterId, limit],
   );
   return rows.map((r) => r.id);

@@ -146,6 +146,11 @@ export interface SendAttemptInput {
   ticket?: number;
   /** End of the retry window: an attempt whose slot comes later is not made. */
   deadlineMs?: number;
+  /**
+   * A campaign's rate-limit slot: the worker starts the request no earlier (by its own clock; the
+   * workflow's clock stands still while a task runs, so the workflow sleeps only until shortly before).
+   */
+  notBeforeMs?: number;
 }
 
 /**
@@ -155,7 +160,9 @@ export interface SendAttemptInput {
 export type HeldAttempt =
   | { reason: 'paused'; state: HostState; untilMs?: number }
   | { reason: 'rate-limit' }
-  | { reason: 'deadline'; slotMs: number };
+  | { reason: 'deadline'; slotMs: number }
+  /** A campaign's rate-limit slot had passed when the worker could send: the webhook asks for another. */
+  | { reason: 'slot-missed' };
 
 export interface SendAttemptResult extends ReceiverAnswer {
   startedAtMs: number;
