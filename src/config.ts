@@ -159,6 +159,12 @@ export const SETTINGS = {
     doc: 'Events a listener (an event-triggered campaign, a journey) is handed at once, in one transaction.',
     parse: int(1, 10_000),
   },
+  campaignPageSize: {
+    env: 'HOOKFLOW_CAMPAIGN_PAGE_SIZE',
+    default: '500',
+    doc: "Recipients a campaign dispatch starts webhooks for per step (one activity); a dispatch's workflow continues as new every 200 steps.",
+    parse: int(1, 10_000),
+  },
   rateLimitMaxHoldMs: {
     env: 'HOOKFLOW_RATE_LIMIT_MAX_HOLD_MS',
     default: '259200000',

@@ -8,8 +8,6 @@
 import * as wf from '@temporalio/workflow';
 import { campaignChangedSignal, type CampaignActivities, type DispatchCampaignWorkflow, type DispatchInput } from '../src/campaign/definitions';
 
-/** Recipients per page: one activity, a few seconds of starts; quick to redo if a worker dies. */
-const PAGE_SIZE = 500;
 /** About 1,500 events per run: far from Temporal's history limits. */
 const MAX_PAGES_PER_RUN = 200;
 /** A paused dispatch looks again this often even if no resume signal came. */
@@ -26,7 +24,7 @@ export async function dispatchCampaign(input: DispatchInput): Promise<void> {
   let changed = false;
   wf.setHandler(campaignChangedSignal, () => void (changed = true));
   for (let pages = 0; ; pages++) {
-    const page = await dispatchPage({ dispatchId, limit: PAGE_SIZE });
+    const page = await dispatchPage({ dispatchId, limit: input.pageSize });
     if (page.state === 'done') break;
     if (page.state === 'paused') {
       changed = false;

@@ -16,6 +16,8 @@ export interface DispatchInput {
   campaignId: string;
   /** Absent in a scheduled run's first run: it creates its dispatch (idempotently, from its workflow id). */
   dispatchId?: string;
+  /** Recipients per page (HOOKFLOW_CAMPAIGN_PAGE_SIZE when the dispatch was started). */
+  pageSize: number;
 }
 
 /** Wakes a dispatch held by a pause (resume), or tells it the campaign was stopped. */

@@ -8,7 +8,7 @@ import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNo
 import type pg from 'pg';
 import { InvalidRequestError, NotFoundError } from '../errors';
 import type { TemplateStore } from '../template/store';
-import { campaignChangedSignal, campaignScheduleId, DISPATCH_CAMPAIGN_WORKFLOW, dispatchWorkflowId, type DispatchCampaignWorkflow } from './definitions';
+import { campaignChangedSignal, campaignScheduleId, DISPATCH_CAMPAIGN_WORKFLOW, dispatchWorkflowId, type DispatchCampaignWorkflow, type DispatchInput } from './definitions';
 import { checkCampaignId, parseCampaign, parseTriggerCall, type CampaignInput, type CampaignStatus, type CampaignView, type DispatchCounts, type TriggerCallInput } from './schema';
 import { createDispatch, dispatchCounts, liveCampaignWebhooks, readCampaign, runningDispatchWorkflows, saveCampaign, setCampaignStatus } from './store';
 
@@ -21,6 +21,8 @@ export interface CampaignServiceDeps {
   templates: TemplateStore;
   client: Client;
   taskQueue: string;
+  /** HOOKFLOW_CAMPAIGN_PAGE_SIZE */
+  pageSize: number;
   /** Runs a bounded Temporal call (unreachable → DependencyUnavailableError). */
   temporal<T>(call: () => Promise<T>): Promise<T>;
 }
@@ -74,7 +76,7 @@ export class CampaignService {
       workflowId,
     });
     // Started after the rows commit; a repeated call (same key) starts it if an earlier one could not.
-    await this.startDispatch(workflowId, { campaignId: id, dispatchId });
+    await this.startDispatch(workflowId, { campaignId: id, dispatchId, pageSize: this.deps.pageSize });
     return { dispatchId, recipients: total };
   }
 
@@ -127,7 +129,7 @@ export class CampaignService {
     return view;
   }
 
-  private async startDispatch(workflowId: string, input: { campaignId: string; dispatchId: string }): Promise<void> {
+  private async startDispatch(workflowId: string, input: DispatchInput): Promise<void> {
     try {
       await this.deps.temporal(() =>
         this.deps.client.workflow.start<DispatchCampaignWorkflow>(DISPATCH_CAMPAIGN_WORKFLOW, { taskQueue: this.deps.taskQueue, workflowId, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' }),
@@ -154,7 +156,7 @@ export class CampaignService {
       this.deps.client.schedule.create({
         scheduleId: campaignScheduleId(view.id),
         spec: { cronExpressions: [cron], timezone: once ? 'UTC' : (trigger.timezone ?? 'UTC') },
-        action: { type: 'startWorkflow', workflowType: DISPATCH_CAMPAIGN_WORKFLOW, args: [{ campaignId: view.id }], taskQueue: this.deps.taskQueue, workflowId: `scheduled:${view.id}` },
+        action: { type: 'startWorkflow', workflowType: DISPATCH_CAMPAIGN_WORKFLOW, args: [{ campaignId: view.id, pageSize: this.deps.pageSize }], taskQueue: this.deps.taskQueue, workflowId: `scheduled:${view.id}` },
         state: { paused: view.status === 'paused', ...(once ? { remainingActions: 1 } : {}) },
       }),
     );

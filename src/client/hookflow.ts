@@ -572,6 +572,7 @@ export class Hookflow {
       templates: this.templates().store,
       client: this.client,
       taskQueue: this.config.taskQueue,
+      pageSize: this.config.campaignPageSize,
       temporal: (call) => this.temporal(call),
     });
     return this.campaignService;

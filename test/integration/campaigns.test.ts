@@ -10,6 +10,7 @@ import pg from 'pg';
 import { request } from 'undici';
 import { buildApi } from '../../src/api/server';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
+import { allBytes } from '../helpers/bytes';
 import { receiverPool, type Receiver } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { peak, sleep, until } from '../helpers/wait';
@@ -28,7 +29,8 @@ let seq = 0;
 const unique = (name: string): string => `${name}-${Date.now().toString(36)}-${++seq}`;
 
 beforeAll(async () => {
-  stack = await startTestStack({ eventPollMs: 100, rateLimitMaxHoldMs: MAX_HOLD_MS });
+  // Pages of two recipients: every dispatch here goes in several pages.
+  stack = await startTestStack({ eventPollMs: 100, rateLimitMaxHoldMs: MAX_HOLD_MS, campaignPageSize: 2 });
   app = buildApi({
     hookflow: stack.hookflow,
     apiKeys: [KEY],
@@ -156,6 +158,30 @@ describe('API-triggered campaigns', () => {
     for (const w of rows) expect(w.id).toMatch(/^wh_[0-9a-f]{32}$/);
     // Recipient ids never show in Temporal's workflow ids.
     for (const a of r.arrivals) expect(String(a.headers['webhook-id'])).toMatch(/^wh_[0-9a-f]{32}$/);
+  });
+
+  test('a dispatch goes a page at a time; its history holds neither recipients nor their data', async () => {
+    const r = await pool.start();
+    const tpl = await template(r, { user: '{{ recipient.id }}', email: '{{ recipient.attributes.email }}' });
+    const id = unique('pages');
+    await ok('PUT', `/v1/campaigns/${id}`, { template: { id: tpl }, trigger: { type: 'api' } });
+    const recipients = Array.from({ length: 41 }, (_, i) => ({ id: `page-user-${i}`, attributes: { email: `page-secret-${i}@example.com` } }));
+    const d = await ok('POST', `/v1/campaigns/${id}/trigger`, { recipients });
+    expect(await settled(id, d.dispatchId)).toEqual({ total: 41, started: 41, delivered: 41, failed: 0, cancelled: 0, skipped: 0, pending: 0 });
+    expect(new Set(json(r).map((b) => b.user)).size).toBe(41);
+    const handle = stack.hookflow.client.workflow.getHandle(`dispatch:${d.dispatchId}`);
+    await handle.result();
+    const history = await handle.fetchHistory();
+    // 21 pages of two, a few events each.
+    expect(history.events!.length).toBeLessThan(200);
+    // Not even decrypted: the dispatch's input and its activities carry ids of the dispatch only.
+    const payloads = (history.events ?? []).flatMap((e) => Object.values(e).flatMap((attrs) => [attrs?.input?.payloads, attrs?.result?.payloads]).filter(Boolean).flat());
+    const decrypted = allBytes(await new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)).decode(payloads));
+    for (const text of [allBytes(history), decrypted]) {
+      expect(text).not.toContain('page-user-');
+      expect(text).not.toContain('page-secret-');
+    }
+    expect(decrypted).toContain(d.dispatchId);
   });
 
   test('a missing variable fails that one recipient (render_error), the others are delivered', async () => {
