@@ -6,6 +6,8 @@
  * patch) stay, because workflows already running still have histories like them.
  *
  * Two dev servers: one as in production, one that suggests continue-as-new after a few events.
+ * `npm run histories -- campaigns` records only the campaign scenarios (dispatch-campaign/ and
+ * deliver-webhook/campaign-*), leaving the other files as they are.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { webhookWorkflowId } from '../../src/delivery/definitions';
 import { recoveryWorkflowId } from '../../src/recovery/definitions';
+import { dispatchWorkflowId } from '../../src/campaign/definitions';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
 import { freePort } from '../../src/dev/free-port';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
@@ -47,9 +50,9 @@ interface Env {
 
 let postgres: RunningPostgres | undefined;
 
-async function environment(name: string, dynamicConfig: Record<string, unknown> = {}): Promise<Env> {
+async function environment(name: string, dynamicConfig: Record<string, unknown> = {}, overrides: Partial<Config> = {}): Promise<Env> {
   const server = await startDevServer({ cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH), port: await freePort(), dynamicConfig });
-  const config: Config = { ...loadConfig({}), ...settings, temporalAddress: server.address, taskQueue: `histories-${name}`, databaseUrl: postgres!.url };
+  const config: Config = { ...loadConfig({}), ...settings, ...overrides, temporalAddress: server.address, taskQueue: `histories-${name}`, databaseUrl: postgres!.url };
   const worker = await createHookflowWorker({ config, encryptionKey: HISTORY_KEY });
   const running = worker.run();
   const hookflow = await Hookflow.connect({ config, encryptionKey: HISTORY_KEY });
@@ -87,10 +90,13 @@ const webhook = (url: string) => ({
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  for (const type of ['deliver-webhook', 'host-circuit', 'recover-webhooks']) {
+  const campaignsOnly = process.argv.includes('campaigns');
+  for (const type of campaignsOnly ? ['dispatch-campaign'] : ['deliver-webhook', 'host-circuit', 'recover-webhooks', 'dispatch-campaign']) {
     const dir = path.join(OUT, type);
     for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.endsWith('.json')) fs.rmSync(path.join(dir, f));
   }
+  const webhookDir = path.join(OUT, 'deliver-webhook');
+  for (const f of fs.readdirSync(webhookDir)) if (f.startsWith('campaign-') && f.endsWith('.json')) fs.rmSync(path.join(webhookDir, f));
   const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookflow-histories-'));
   fs.chmodSync(pgDir, 0o755);
   postgres = await startEmbeddedPostgres({ dir: path.join(pgDir, 'postgres'), port: await freePort(), settings: { fsync: 'off' } });
@@ -101,6 +107,54 @@ async function main(): Promise<void> {
     return r;
   };
 
+  if (!campaignsOnly) await coreScenarios(receiver);
+  await campaignScenarios(receiver);
+  await Promise.all(receivers.map((r) => r.close()));
+  await postgres.stop();
+  fs.rmSync(pgDir, { recursive: true, force: true });
+}
+
+type StartReceiver = (script?: Parameters<typeof startReceiver>[0]) => Promise<Receiver>;
+
+/** A dispatch of an API-triggered campaign, one that continued as new, and a rate-limited campaign webhook. */
+async function campaignScenarios(receiver: StartReceiver): Promise<void> {
+  const dispatchOf = async (hookflow: Hookflow, campaignId: string, count: number, extra: Record<string, unknown> = {}): Promise<string> => {
+    const r = await receiver();
+    await hookflow.saveTemplate(`${campaignId}-tpl`, { url: `${r.url}/c`, body: { user: '{{ recipient.id }}', note: 'history-body-marker' } });
+    await hookflow.putCampaign(campaignId, { template: { id: `${campaignId}-tpl` }, trigger: { type: 'api' }, ...extra });
+    const { dispatchId } = await hookflow.triggerCampaign(campaignId, { recipients: Array.from({ length: count }, (_, i) => ({ id: `history-recipient-${i}` })) });
+    await r.waitFor(count, 60_000);
+    await hookflow.client.workflow.getHandle(dispatchWorkflowId(dispatchId)).result();
+    return dispatchId;
+  };
+  const plain = await environment('campaigns', {}, { campaignPageSize: 2 });
+  try {
+    const { hookflow } = plain;
+    const dispatchId = await dispatchOf(hookflow, 'history-campaign', 3);
+    await save(hookflow.client, 'dispatch-campaign', 'completed', dispatchWorkflowId(dispatchId));
+    // 10 a minute: the second waits for its slot (6.3 s), paused, and is sent when it comes.
+    await dispatchOf(hookflow, 'history-limited', 2, { rateLimitPerMinute: 10 });
+    const waited: string[] = [];
+    for (const w of (await hookflow.list({ limit: 10 })).data) {
+      const state = await hookflow.status(w.id);
+      const first = state.attempts[0];
+      if (state.attempts.length === 1 && first && Date.parse(first.startedAt) - Date.parse(state.createdAt) > 3_000) waited.push(w.id);
+    }
+    if (waited.length === 0) throw new Error('no campaign webhook waited for its rate-limit slot');
+    await save(hookflow.client, 'deliver-webhook', 'campaign-rate-limited', webhookWorkflowId(waited[0]));
+  } finally {
+    await plain.stop();
+  }
+  const tiny = await environment('campaigns-tiny', { 'limit.historyCount.suggestContinueAsNew': 16 }, { campaignPageSize: 2 });
+  try {
+    const dispatchId = await dispatchOf(tiny.hookflow, 'history-long', 9);
+    await save(tiny.hookflow.client, 'dispatch-campaign', 'continued-as-new', dispatchWorkflowId(dispatchId));
+  } finally {
+    await tiny.stop();
+  }
+}
+
+async function coreScenarios(receiver: StartReceiver): Promise<void> {
   const plain = await environment('plain');
   try {
     const { hookflow } = plain;
@@ -181,9 +235,6 @@ async function main(): Promise<void> {
   } finally {
     await tiny.stop();
   }
-  await Promise.all(receivers.map((r) => r.close()));
-  await postgres.stop();
-  fs.rmSync(pgDir, { recursive: true, force: true });
 }
 
 main().then(
