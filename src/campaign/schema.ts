@@ -146,6 +146,7 @@ export function parseCampaign(input: unknown): Campaign {
     const audience = trigger.audience as Record<string, unknown> | undefined;
     if (audience && typeof audience === 'object' && 'where' in audience) filterIssues(audience.where, 'trigger.audience.where', ['recipient']);
     if ((trigger.at === undefined) === (trigger.cron === undefined)) issues.push({ field: 'trigger.at', message: 'give either at (one run) or cron (repeated runs)' });
+    if (typeof trigger.at === 'string' && Date.parse(trigger.at) <= Date.now()) issues.push({ field: 'trigger.at', message: 'must be in the future' });
     if (trigger.at !== undefined && trigger.timezone !== undefined) issues.push({ field: 'trigger.timezone', message: 'goes with cron only (at carries its own offset)' });
   }
   const audience = result.data?.trigger.type === 'schedule' ? result.data.trigger.audience : undefined;

@@ -4,9 +4,10 @@
  * workflow (workflows/campaign.ts); a scheduled campaign is a Temporal Schedule that starts one.
  */
 import { randomUUID, createHash } from 'node:crypto';
-import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isGrpcServiceError, ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import { InvalidRequestError, NotFoundError } from '../errors';
+import { withTransaction } from '../recipient/store';
 import type { TemplateStore } from '../template/store';
 import { campaignChangedSignal, campaignScheduleId, DISPATCH_CAMPAIGN_WORKFLOW, dispatchWorkflowId, type DispatchCampaignWorkflow, type DispatchInput } from './definitions';
 import { checkCampaignId, parseCampaign, parseTriggerCall, type CampaignInput, type CampaignStatus, type CampaignView, type DispatchCounts, type TriggerCallInput } from './schema';
@@ -45,9 +46,12 @@ export class CampaignService {
       const what = campaign.template.version === undefined ? `no template ${campaign.template.id}` : `template ${campaign.template.id} has no version ${campaign.template.version}`;
       throw new InvalidRequestError([{ field: 'template', message: what }]);
     }
-    const { view, created } = await saveCampaign(this.deps.pool, id, campaign);
-    await this.syncSchedule(view);
-    return { campaign: view, created };
+    // The schedule is made inside the transaction: a spec Temporal refuses leaves the campaign as it was.
+    return withTransaction(this.deps.pool, async (tx) => {
+      const { view, created } = await saveCampaign(tx, id, campaign);
+      await this.syncSchedule(view);
+      return { campaign: view, created };
+    });
   }
 
   async get(id: string): Promise<CampaignView> {
@@ -159,6 +163,13 @@ export class CampaignService {
         action: { type: 'startWorkflow', workflowType: DISPATCH_CAMPAIGN_WORKFLOW, args: [{ campaignId: view.id, pageSize: this.deps.pageSize }], taskQueue: this.deps.taskQueue, workflowId: `scheduled:${view.id}` },
         state: { paused: view.status === 'paused', ...(once ? { remainingActions: 1 } : {}) },
       }),
-    );
+    ).catch((err: unknown) => {
+      // INVALID_ARGUMENT: Temporal refuses the spec (a cron our pattern let through).
+      if (isGrpcServiceError(err) && err.code === 3) throw new InvalidRequestError([{ field: once ? 'trigger.at' : 'trigger.cron', message: `Temporal refuses it: ${err.details}` }]);
+      if (isGrpcServiceError((err as { cause?: unknown }).cause) && ((err as { cause: { code: number } }).cause.code === 3)) {
+        throw new InvalidRequestError([{ field: once ? 'trigger.at' : 'trigger.cron', message: `Temporal refuses it: ${(err as { cause: { details: string } }).cause.details}` }]);
+      }
+      throw err;
+    });
   }
 }
