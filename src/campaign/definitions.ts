@@ -33,13 +33,7 @@ export interface CampaignActivities {
   completeDispatch(input: { dispatchId: string }): Promise<void>;
 }
 
-/** What a campaign webhook carries (ledger columns), in its encrypted input only. */
-export interface CampaignRef {
-  campaignId: string;
-  /** Absent for event-triggered webhooks. */
-  dispatchId?: string;
-  recipientId: string;
-}
+export type { CampaignRef } from '../delivery/definitions';
 
 /** Asked before each attempt of a campaign webhook: go (at a send slot of the campaign's rate limit), or end. */
 export type CampaignGateAnswer = { go: true; atMs?: number } | { go: false; status: 'failed' | 'cancelled'; reason: string };

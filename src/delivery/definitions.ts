@@ -6,7 +6,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
 import type { HostState, Resume } from '../breaker/definitions';
-import type { CampaignRef } from '../campaign/definitions';
 import type { ReceiverAnswer, SendErrorCode } from '../receiver/classify';
 import type { RetryPolicy } from './policy';
 
@@ -88,6 +87,14 @@ export interface CarriedProgress {
   manual?: boolean;
   /** Continue-as-new only: the loop's own state (a pending probe, a release, a resume already received). */
   loop?: LoopProgress;
+}
+
+/** What a campaign webhook carries (ledger columns), in its encrypted input only (src/campaign). */
+export interface CampaignRef {
+  campaignId: string;
+  /** Absent for event-triggered webhooks. */
+  dispatchId?: string;
+  recipientId: string;
 }
 
 export interface DeliveryInput {

@@ -8,9 +8,8 @@
  * bytes, and the workflow's history holds the rendered request with secret markers, never values.
  */
 import type pg from 'pg';
-import type { CampaignRef } from '../campaign/definitions';
 import type { Config } from '../config';
-import type { DeliveryInput } from '../delivery/definitions';
+import type { CampaignRef, DeliveryInput } from '../delivery/definitions';
 import { InvalidRequestError, InvalidWebhookError, TemplateNotFoundError } from '../errors';
 import { hostKeyOfUrl } from '../net/host-key';
 import { prepareDelivery, webhookId } from '../webhook/prepare';
