@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { InvalidRequestError, type FieldIssue } from '../errors';
 import { parseFilter, type Filter } from '../filter/parse';
 import { ID_PATTERN, ID_RULE, jsonObjectSchema, recipientIdSchema, type Attributes } from '../recipient/schema';
-import { toFieldIssues } from '../webhook/schema';
+import { idempotencyKeySchema, toFieldIssues } from '../webhook/schema';
 
 /** Recipients in one trigger call, or in a schedule's fixed audience. */
 export const MAX_RECIPIENTS_PER_CALL = 10_000;
@@ -77,12 +77,7 @@ export const campaignSchema = z.strictObject({
 export const triggerCallSchema = z.strictObject({
   recipients: recipientList,
   properties: jsonObjectSchema.optional(),
-  idempotencyKey: z
-    .string({ error: 'must be a string' })
-    .min(1, { error: 'must not be empty' })
-    .max(255, { error: 'must be at most 255 characters' })
-    .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' })
-    .optional(),
+  idempotencyKey: idempotencyKeySchema.optional(),
 });
 
 export type CampaignInput = z.input<typeof campaignSchema>;

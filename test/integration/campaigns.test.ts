@@ -4,12 +4,10 @@
  * filters, a schedule with an audience selected by attribute, counts, pause/resume/stop,
  * reEligibility, the campaign's shared rate limit, and strict rendering per recipient.
  */
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { request } from 'undici';
-import { buildApi } from '../../src/api/server';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
+import { listenWithKey, testApi, type Call } from '../helpers/api';
 import { allBytes } from '../helpers/bytes';
 import { receiverPool, type Receiver } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -21,7 +19,7 @@ const MAX_HOLD_MS = 20_000;
 
 let stack: TestStack;
 let app: FastifyInstance;
-let base: string;
+let call: Call;
 let db: pg.Pool;
 const pool = receiverPool();
 const fast = { initialIntervalMs: 100, maxIntervalMs: 200, maxAttempts: 3 };
@@ -31,16 +29,8 @@ const unique = (name: string): string => `${name}-${Date.now().toString(36)}-${+
 beforeAll(async () => {
   // Pages of two recipients: every dispatch here goes in several pages.
   stack = await startTestStack({ eventPollMs: 100, rateLimitMaxHoldMs: MAX_HOLD_MS, campaignPageSize: 2 });
-  app = buildApi({
-    hookflow: stack.hookflow,
-    apiKeys: [KEY],
-    codec: new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)),
-    uiOrigins: [],
-    maxBodyBytes: stack.config.maxBodyBytes,
-    logLevel: 'silent',
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  app = testApi(stack, KEY);
+  call = await listenWithKey(app, KEY);
   db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
 });
 
@@ -50,19 +40,6 @@ afterAll(async () => {
   await db?.end();
   await stack?.stop();
 });
-
-interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function call(method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
-  if (json !== undefined) headers['content-type'] = 'application/json';
-  const res = await request(`${base}${path}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
-  const text = await res.body.text();
-  return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
-}
 
 async function ok(method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<any> {
   const res = await call(method, path, json);

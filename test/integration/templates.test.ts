@@ -4,14 +4,12 @@
  * once and delivered, a secret that reaches the receiver but nothing that is stored or shown, and
  * a missing variable that fails only its own webhook.
  */
-import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { request } from 'undici';
-import { buildApi } from '../../src/api/server';
+import { listenWithKey, testApi, type Answer, type Call } from '../helpers/api';
 import { webhookWorkflowId, type WebhookState } from '../../src/delivery/definitions';
 import { AesGcmCodec, openJson, parseEncryptionKey } from '../../src/temporal/codec';
 import { allBytes } from '../helpers/bytes';
@@ -24,7 +22,7 @@ const SIGNING = `whsec_${Buffer.from('templates-signing-key-32-bytes!!').toStrin
 
 let stack: TestStack;
 let app: FastifyInstance;
-let base: string;
+let call: Call;
 let db: pg.Pool;
 let rawClient: Client;
 const pool = receiverPool();
@@ -34,16 +32,8 @@ beforeAll(async () => {
   process.env.HOOKFLOW_SECRET_CRM_TOKEN = SECRET_VALUE;
   process.env.HOOKFLOW_SECRET_CRM_SIGNING = SIGNING;
   stack = await startTestStack();
-  app = buildApi({
-    hookflow: stack.hookflow,
-    apiKeys: [KEY],
-    codec: new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)),
-    uiOrigins: [],
-    maxBodyBytes: stack.config.maxBodyBytes,
-    logLevel: 'silent',
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  app = testApi(stack, KEY);
+  call = await listenWithKey(app, KEY);
   db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
   rawClient = new Client({ connection: await Connection.connect({ address: stack.config.temporalAddress! }) });
 });
@@ -57,19 +47,6 @@ afterAll(async () => {
   await db?.end();
   await stack?.stop();
 });
-
-interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function call(method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
-  if (json !== undefined) headers['content-type'] = 'application/json';
-  const res = await request(`${base}${path}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
-  const text = await res.body.text();
-  return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
