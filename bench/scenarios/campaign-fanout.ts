@@ -28,25 +28,42 @@ export async function campaignFanout(system: HookflowSystem, count: number, log:
   const single = await startBenchReceiver();
   const fanout = await startBenchReceiver();
   try {
-    let start = now();
-    await closedLoop(count, 64, (id) => system.trigger(id, single.url), 'single');
-    await single.waitForDistinct(count, 1_800_000);
-    const singleSeconds = (Math.max(...single.firstArrival.values()) - start) / 1000;
-    log(`  campaign-fanout: ${count} single webhooks in ${round(singleSeconds, 2)} s`);
+    const singles = async (): Promise<number> => {
+      const start = now();
+      await closedLoop(count, 64, (id) => system.trigger(id, single.url), 'single');
+      await single.waitForDistinct(count, 1_800_000);
+      const seconds = (Math.max(...single.firstArrival.values()) - start) / 1000;
+      log(`  campaign-fanout: ${count} single webhooks in ${round(seconds, 2)} s`);
+      return seconds;
+    };
 
     const { hookflow } = system;
     const campaignId = `fanout-${BENCH_RUN}`;
     await hookflow.saveTemplate(`${campaignId}-tpl`, { url: fanout.url, headers: { 'x-bench-id': '{{ recipient.id }}' }, body: { id: '{{ recipient.id }}' } });
     await hookflow.putCampaign(campaignId, { template: { id: `${campaignId}-tpl` }, trigger: { type: 'api' } });
-    start = now();
     const dispatches: string[] = [];
-    for (let from = 0; from < count; from += PER_CALL) {
-      const recipients = Array.from({ length: Math.min(PER_CALL, count - from) }, (_, i) => ({ id: `fan-${from + i}` }));
-      dispatches.push((await hookflow.triggerCampaign(campaignId, { recipients })).dispatchId);
+    const campaign = async (): Promise<number> => {
+      const start = now();
+      for (let from = 0; from < count; from += PER_CALL) {
+        const recipients = Array.from({ length: Math.min(PER_CALL, count - from) }, (_, i) => ({ id: `fan-${from + i}` }));
+        dispatches.push((await hookflow.triggerCampaign(campaignId, { recipients })).dispatchId);
+      }
+      await fanout.waitForDistinct(count, 1_800_000);
+      const seconds = (Math.max(...fanout.firstArrival.values()) - start) / 1000;
+      log(`  campaign-fanout: ${count} campaign recipients in ${round(seconds, 2)} s`);
+      return seconds;
+    };
+    // BENCH_FANOUT_ORDER=campaign-first swaps the halves, to tell load that changed during the run from the paths' own cost.
+    const campaignFirst = process.env.BENCH_FANOUT_ORDER === 'campaign-first';
+    let singleSeconds: number;
+    let campaignSeconds: number;
+    if (campaignFirst) {
+      campaignSeconds = await campaign();
+      singleSeconds = await singles();
+    } else {
+      singleSeconds = await singles();
+      campaignSeconds = await campaign();
     }
-    await fanout.waitForDistinct(count, 1_800_000);
-    const campaignSeconds = (Math.max(...fanout.firstArrival.values()) - start) / 1000;
-    log(`  campaign-fanout: ${count} campaign recipients in ${round(campaignSeconds, 2)} s`);
     let runs = 0;
     let maxHistory = 0;
     for (const dispatchId of dispatches) {
