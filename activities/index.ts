@@ -30,6 +30,27 @@ export interface ActivityDeps extends SendDeps {
   metrics?: DeliveryMetrics;
 }
 
+/**
+ * How late after its rate-limit slot a request may still start. The slots' spacing holds the limit
+ * over its whole window with this lateness (src/ratelimit/limiter.ts); a later start asks again.
+ */
+export const RATE_SLOT_LATENESS_MS = 250;
+
+/** Resolves at `atMs`, or at once when the activity is cancelled (the workflow is told by the cancellation itself). */
+function waitUntil(atMs: number, signal: AbortSignal): Promise<void> {
+  const ms = atMs - Date.now();
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
 export type HookflowActivities = SendActivities & BreakerActivities & LedgerActivities;
 
 export function createActivities(deps: ActivityDeps): HookflowActivities {
@@ -73,6 +94,12 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
     });
 
     async function admitThen(go: () => Promise<SendAttemptResult>): Promise<SendAttemptResult> {
+      // A campaign's rate-limit slot, by this worker's clock (counted at request start).
+      if (input.notBeforeMs !== undefined) {
+        await waitUntil(input.notBeforeMs, cancellationSignal);
+        // Sent much later than its slot, it could crowd the next ones into one window: it asks again.
+        if (Date.now() > input.notBeforeMs + RATE_SLOT_LATENESS_MS) return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };
+      }
       const admission = await deps.gate.admit(
         input.authority,
         workflowId,

@@ -17,6 +17,7 @@ import { renderResults, writeResults } from './lib/report';
 import { benchDatabase, stopBenchPostgres } from './lib/postgres';
 import { ledgerList } from './scenarios/ledger-list';
 import { reportScenario } from './scenarios/report';
+import { campaignFanout } from './scenarios/campaign-fanout';
 import { downHost } from './scenarios/down-host';
 import { eventIngest } from './scenarios/event-ingest';
 import { floor } from './scenarios/floor';
@@ -31,8 +32,8 @@ const DESIGN = ['hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'sl
 const wanted = (name: string): boolean => (only ? only.includes(name) : !(quick && DESIGN.includes(name)));
 
 const SIZES = quick
-  ? { count: 600, latency: 300, retryHeavy: 300, downHost: 600, slow: 6, ledgerRows: 100_000, events: 2_000 }
-  : { count: 5_000, latency: 2_000, retryHeavy: 2_000, downHost: 10_000, slow: 20, ledgerRows: 1_000_000, events: 20_000 };
+  ? { count: 600, latency: 300, retryHeavy: 300, downHost: 600, slow: 6, ledgerRows: 100_000, events: 2_000, fanout: 2_000 }
+  : { count: 5_000, latency: 2_000, retryHeavy: 2_000, downHost: 10_000, slow: 20, ledgerRows: 1_000_000, events: 20_000, fanout: 10_000 };
 const countArg = args.find((a) => a.startsWith('--count='));
 if (countArg) {
   const n = Number(countArg.slice('--count='.length));
@@ -162,6 +163,13 @@ async function main(): Promise<void> {
   if (wanted('report')) {
     log(`report: GET /v1/reports over ${SIZES.ledgerRows} ledger webhooks`);
     scenarios.report = await reportScenario(await benchDatabase(path.join(logs, 'pg'), 'report'), SIZES.ledgerRows, log);
+  }
+  if (wanted('campaign-fanout')) {
+    log(`campaign-fanout: ${SIZES.fanout} campaign recipients against ${SIZES.fanout} single webhooks`);
+    scenarios['campaign-fanout'] = await onFreshTemporal(
+      (t) => hookflowSystem(t, logs, { name: 'campaign-fanout' }),
+      (s) => campaignFanout(s, SIZES.fanout, log),
+    );
   }
   if (wanted('down-host')) {
     log(`down-host: ${SIZES.downHost} webhooks to a host that is down, then recovers`);

@@ -183,6 +183,18 @@ export const SETTINGS = {
     doc: 'Events a listener (an event-triggered campaign, a journey) is handed at once, in one transaction.',
     parse: int(1, 10_000),
   },
+  campaignPageSize: {
+    env: 'HOOKFLOW_CAMPAIGN_PAGE_SIZE',
+    default: '500',
+    doc: "Recipients a campaign dispatch starts webhooks for per step (one activity); a dispatch's workflow continues as new every 200 steps.",
+    parse: int(1, 10_000),
+  },
+  rateLimitMaxHoldMs: {
+    env: 'HOOKFLOW_RATE_LIMIT_MAX_HOLD_MS',
+    default: '259200000',
+    doc: "Longest a campaign's rateLimitPerMinute may hold one of its webhooks: a webhook whose send slot would come later fails (`rate_limited: …`). Default 72 hours.",
+    parse: int(1_000, 2_592_000_000),
+  },
   recoveryRate: {
     env: 'HOOKFLOW_RECOVERY_RATE',
     default: '50',

@@ -12,6 +12,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { GATE_MAX_WAIT_MS, resumeSignal } from '../src/breaker/definitions';
+import { SLOT_LEAD_MS, type CampaignGateActivities } from '../src/campaign/definitions';
 import { DeliveryLog } from '../src/delivery/delivery-log';
 import {
   SEARCH_ATTRIBUTES,
@@ -62,6 +63,12 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         log.resume();
       }
       if (wf.workflowInfo().continueAsNewSuggested) await continueAsNew();
+      let notBeforeMs: number | undefined;
+      if (input.campaign) {
+        const gate = await passCampaignGate(input.campaign.campaignId, log, ledger);
+        if (gate === false) break;
+        notBeforeMs = gate.atMs;
+      }
       const go = host.begin();
       const result = await attempt(send, {
         id: input.id,
@@ -72,11 +79,13 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         deadlineMs: log.deadline,
         ...(input.hops ? { hops: input.hops } : {}),
         ...(input.extract ? { extract: input.extract } : {}),
+        ...(notBeforeMs === undefined ? {} : { notBeforeMs }),
         ...go,
         // The first attempt of a run lists the webhook (as pending) while it goes.
         ...(first && ledger.on ? { ledger: ledger.row(log.state()) } : {}),
       });
       first = false;
+      if (result.held?.reason === 'slot-missed') continue;
       if (result.held?.reason === 'deadline') {
         log.expire(Date.now(), `retry window ends before host ${input.authority} allows another request`);
         break;
@@ -103,10 +112,45 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
   return log.state();
 }
 
+const { campaignGate } = wf.proxyLocalActivities<CampaignGateActivities>({
+  startToCloseTimeout: '1m',
+  // PostgreSQL out of reach: the webhook waits for it (it holds the campaign's state and limit).
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+/**
+ * A campaign's webhook asks before each attempt (retries too): a stopped campaign cancels it, and
+ * its rate limit gives it a send slot, which the send activity waits for. False when the webhook ends here.
+ */
+async function passCampaignGate(campaignId: string, log: DeliveryLog, ledger: LedgerFeed, slot = true): Promise<false | { atMs?: number }> {
+  const answer = await campaignGate(slot ? { campaignId } : { campaignId, slot });
+  if (!answer.go) {
+    if (answer.status === 'cancelled') log.cancel(Date.now(), answer.reason);
+    else log.expire(Date.now(), answer.reason);
+    return false;
+  }
+  if (answer.atMs === undefined) return {};
+  if (answer.atMs >= log.deadline) {
+    log.expire(Date.now(), "retry window ends before the campaign's rate limit allows another request");
+    return false;
+  }
+  if (answer.atMs - SLOT_LEAD_MS > Date.now()) {
+    log.pause(answer.atMs, 'rate-limit');
+    publish(log);
+    await ledger.progress(log.state());
+    await wf.sleep(answer.atMs - SLOT_LEAD_MS - Date.now());
+    log.resume();
+    // The campaign may have been stopped meanwhile.
+    if ((await passCampaignGate(campaignId, log, ledger, false)) === false) return false;
+  }
+  return { atMs: answer.atMs };
+}
+
 function sendActivity(input: DeliveryInput): Send {
   // Retries are this workflow's job (it records each attempt and reads the receiver's headers),
   // so the activity itself runs once per attempt. Its time includes the host gate's waits.
-  const options = { startToCloseTimeout: input.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS + GATE_MAX_WAIT_MS, retry: { maximumAttempts: 1 } };
+  const slotWait = input.campaign ? 2 * SLOT_LEAD_MS : 0;
+  const options = { startToCloseTimeout: input.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS + GATE_MAX_WAIT_MS + slotWait, retry: { maximumAttempts: 1 } };
   return input.sendActivity === 'regular'
     ? wf.proxyActivities<SendActivities>(options).sendAttempt
     : wf.proxyLocalActivities<SendActivities>(options).sendAttempt;

@@ -4,3 +4,4 @@ export { hostCircuit } from './breaker';
 export { recoverWebhooks } from './recovery';
 export { runJourney } from './journey';
 export { enterJourneyAudience } from './journey-audience';
+export { dispatchCampaign } from './campaign';

@@ -57,6 +57,7 @@ export class EventFeed {
           await ensureCursor(this.options.pool, listener);
           this.ready.add(listener.name);
         }
+        await listener.refresh?.();
         let step: Step = 'full';
         for (let n = 0; step === 'full' && n < BATCHES_PER_TURN && this.running; n++) {
           step = await withTransaction(this.options.pool, (tx) => handleNextBatch(tx, listener, this.options.batchSize));

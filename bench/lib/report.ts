@@ -58,6 +58,17 @@ export function renderResults(result: {
   if (ingest) {
     parts.push('', `Event ingest (\`POST /v1/events\` to the API process, nothing listening, 64 calls in flight, ${ingest.events} events):`, '', table(['calls', 'events/s accepted', 'CPU s per 1,000 (API + PostgreSQL)'], [['1 event each', ingest.singleEventsPerSec as number, ingest.singleCpuSecondsPer1000 as number], ['100 events each', ingest.batchedEventsPerSec as number, ingest.batchedCpuSecondsPer1000 as number]]));
   }
+  const fan = s['campaign-fanout'] as Row | undefined;
+  if (fan) {
+    parts.push(
+      '',
+      `Campaign fan-out (${fan.recipients} recipients of one API-triggered campaign against ${fan.recipients} single webhooks, same worker):`,
+      '',
+      table(['path', 'deliveries/s'], [['single webhooks (SDK send, 64 in flight)', fan.singleDeliveriesPerSec as number], ['campaign (triggerCampaign)', fan.campaignDeliveriesPerSec as number]]),
+      '',
+      `campaign / single: **${fan.ratio as number}×**; dispatch workflow: ${fan.dispatchRuns as number} run(s), longest history ${fan.dispatchMaxHistory as number} events.`,
+    );
+  }
   const down = s['down-host'] as Row | undefined;
   if (down) {
     parts.push('', `Down host (${down.webhooks} webhooks, resume rate ${down.resumeRatePerSec}/s for this run):`, '', table(['measure', 'value'], Object.entries(down).map(([k, v]) => [k, v as number])));

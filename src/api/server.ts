@@ -9,6 +9,7 @@ import { createKeyChecker } from './auth';
 import { errorHandler, sendError } from './errors';
 import { healthRoute, type DependencyCheck } from './health';
 import { requestSerializer } from './request-log';
+import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
 import { dashboardRoutes, isDashboardPublic } from './routes/dashboard';
 import { endpointRoutes } from './routes/endpoints';
@@ -86,6 +87,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     eventRoutes(api, options.hookflow);
     templateRoutes(api, options.hookflow);
     journeyRoutes(api, options.hookflow);
+    campaignRoutes(api, options.hookflow);
     reportRoutes(api, options.hookflow, options.reports ?? { namespace: 'default' });
     dashboardRoutes(api, isAuthorized);
     if (options.metrics) metricsRoute(api, options.metrics);

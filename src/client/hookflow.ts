@@ -60,6 +60,9 @@ import { temporalUnavailable } from '../temporal/unavailable';
 import { prepareDelivery } from '../webhook/prepare';
 import { summarise } from '../webhook/redact';
 import { parseWebhook, type WebhookInput } from '../webhook/schema';
+import { CampaignService } from '../campaign/service';
+import type { CampaignInput, CampaignView, DispatchCounts, TriggerCallInput } from '../campaign/schema';
+import type { SenderDeps } from '../campaign/sender';
 import { isTemplated, type PreviewInput, type TemplatedWebhookInput, type TemplateInput } from '../template/schema';
 import { TemplateService, type SendExtras } from '../template/service';
 import { JourneyService, type EntryResult, type JourneyView } from '../journey/service';
@@ -135,6 +138,7 @@ export class Hookflow {
   private store?: LedgerStore;
   private templateService?: TemplateService;
   private journeyService?: JourneyService;
+  private campaignService?: CampaignService;
 
   private constructor(
     readonly client: Client,
@@ -223,6 +227,71 @@ export class Hookflow {
   async previewTemplate(id: string, context: PreviewInput = {}, version?: number) {
     const templates = this.templates();
     return onDatabase(() => templates.preview(id, context, version));
+  }
+
+  /**
+   * Creates or replaces a campaign: a template (a pinned version, or the latest at each dispatch),
+   * a trigger (api, event or schedule), and optional rateLimitPerMinute and reEligibilitySeconds.
+   * Throws InvalidRequestError naming the field.
+   */
+  async putCampaign(id: string, campaign: CampaignInput): Promise<{ campaign: CampaignView; created: boolean }> {
+    const campaigns = this.campaigns();
+    return onDatabase(() => campaigns.put(id, campaign));
+  }
+
+  /** A campaign; throws NotFoundError. */
+  async campaign(id: string): Promise<CampaignView> {
+    const campaigns = this.campaigns();
+    return onDatabase(() => campaigns.get(id));
+  }
+
+  /**
+   * Sends an API-triggered campaign to up to 10,000 recipients (one dispatch, stored before it
+   * returns); each recipient's `trigger.*` is the call's properties under its own. The same
+   * idempotencyKey answers the same dispatch and sends nothing again.
+   */
+  async triggerCampaign(id: string, call: TriggerCallInput): Promise<{ dispatchId: string; recipients: number }> {
+    const campaigns = this.campaigns();
+    return onDatabase(() => campaigns.trigger(id, call));
+  }
+
+  /** A dispatch's counts, from PostgreSQL and the ledger: total = delivered + failed + cancelled + skipped + pending. */
+  async campaignDispatch(campaignId: string, dispatchId: string): Promise<DispatchCounts> {
+    const campaigns = this.campaigns();
+    return onDatabase(() => campaigns.counts(campaignId, dispatchId));
+  }
+
+  /** Holds the campaign: nothing new starts until resumeCampaign (webhooks already started go on). */
+  async pauseCampaign(id: string): Promise<CampaignView> {
+    const campaigns = this.campaigns();
+    return onDatabase(() => campaigns.pause(id));
+  }
+
+  async resumeCampaign(id: string): Promise<CampaignView> {
+    const campaigns = this.campaigns();
+    return onDatabase(() => campaigns.resume(id));
+  }
+
+  /** Stops the campaign: whatever it has not sent yet is cancelled. */
+  async stopCampaign(id: string): Promise<CampaignView> {
+    const campaigns = this.campaigns();
+    return onDatabase(() => campaigns.stop(id));
+  }
+
+  /** What campaign activities render and start webhooks with (the worker's). */
+  campaignSender(): SenderDeps {
+    return {
+      templates: this.templates(),
+      start: async (input, startDelayMs) => {
+        try {
+          await this.start(input, 'REJECT_DUPLICATE', startDelayMs);
+          return true;
+        } catch (err) {
+          if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+          throw err;
+        }
+      },
+    };
   }
 
   /** The webhook's status and attempts so far: live from Temporal, else (after its retention) from the ledger. */
@@ -550,6 +619,18 @@ export class Hookflow {
     return this.journeyService;
   }
 
+  private campaigns(): CampaignService {
+    this.campaignService ??= new CampaignService({
+      pool: this.ledger().pool,
+      templates: this.templates().store,
+      client: this.client,
+      taskQueue: this.config.taskQueue,
+      pageSize: this.config.campaignPageSize,
+      temporal: (call) => this.temporal(call),
+    });
+    return this.campaignService;
+  }
+
   /** Whether Temporal has a webhook with this id. */
   private async exists(id: string): Promise<boolean> {
     try {
@@ -565,7 +646,7 @@ export class Hookflow {
     return this.client.workflow.getHandle(webhookWorkflowId(id));
   }
 
-  private async start(input: DeliveryInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE'): Promise<void> {
+  private async start(input: DeliveryInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE', startDelayMs?: number): Promise<void> {
     await this.temporal(() => this.client.workflow.start<DeliverWebhookWorkflow>(DELIVER_WEBHOOK_WORKFLOW, {
       taskQueue: this.config.taskQueue,
       workflowId: webhookWorkflowId(input.id),
@@ -577,7 +658,8 @@ export class Hookflow {
         { key: SEARCH_ATTRIBUTES.host, value: input.authority },
       ],
       staticSummary: summarise(input.request.method, input.request.url),
-      requestEagerStart: this.eagerStart,
+      requestEagerStart: this.eagerStart && !startDelayMs,
+      ...(startDelayMs ? { startDelay: startDelayMs } : {}),
     }));
   }
 

@@ -91,6 +91,14 @@ export interface CarriedProgress {
   loop?: LoopProgress;
 }
 
+/** What a campaign webhook carries (ledger columns), in its encrypted input only (src/campaign). */
+export interface CampaignRef {
+  campaignId: string;
+  /** Absent for event-triggered webhooks. */
+  dispatchId?: string;
+  recipientId: string;
+}
+
 export interface DeliveryInput {
   id: string;
   /** The URL's host key (src/net/host-key.ts): the unit of the per-host breaker. */
@@ -103,6 +111,11 @@ export interface DeliveryInput {
   tags: Record<string, string>;
   /** The template version it was rendered from, if any (the ledger records it for reporting). */
   template?: { id: string; version: number };
+  /**
+   * Set for a campaign's webhook: the ledger lists it under these (its own columns, never tags or
+   * search attributes), and each attempt first asks the campaign's gate (stop, rate limit).
+   */
+  campaign?: CampaignRef;
   /** HOOKFLOW_MAX_RETRY_AFTER_MS of the client that started it, fixed for the webhook's life. */
   maxRetryAfterMs: number;
   /** HOOKFLOW_SEND_ACTIVITY of the client that started it. */
@@ -150,6 +163,11 @@ export interface SendAttemptInput {
   hops?: number;
   /** JSON paths to read from the response body, by name (see DeliveryInput.extract). */
   extract?: Record<string, string>;
+  /**
+   * A campaign's rate-limit slot: the worker starts the request no earlier (by its own clock; the
+   * workflow's clock stands still while a task runs, so the workflow sleeps only until shortly before).
+   */
+  notBeforeMs?: number;
 }
 
 /**
@@ -159,7 +177,9 @@ export interface SendAttemptInput {
 export type HeldAttempt =
   | { reason: 'paused'; state: HostState; untilMs?: number }
   | { reason: 'rate-limit' }
-  | { reason: 'deadline'; slotMs: number };
+  | { reason: 'deadline'; slotMs: number }
+  /** A campaign's rate-limit slot had passed when the worker could send: the webhook asks for another. */
+  | { reason: 'slot-missed' };
 
 export interface SendAttemptResult extends ReceiverAnswer {
   startedAtMs: number;

@@ -102,8 +102,8 @@ export class DeliveryLog {
     this.finish('failed', nowMs, reason);
   }
 
-  cancel(nowMs: number): void {
-    this.finish('cancelled', nowMs, 'cancelled on request');
+  cancel(nowMs: number, reason = 'cancelled on request'): void {
+    this.finish('cancelled', nowMs, reason);
   }
 
   /** Marks the webhook as waiting: for its host (breaker open, throttled, paused by an operator) or for a send slot. */

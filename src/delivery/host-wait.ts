@@ -39,7 +39,7 @@ export class HostWait {
   }
 
   /** The attempt was held; it waits for a resume, or until `wait.recheckAtMs`. */
-  hold(held: Exclude<HeldAttempt, { reason: 'deadline' }>, nowMs: number): void {
+  hold(held: Exclude<HeldAttempt, { reason: 'deadline' | 'slot-missed' }>, nowMs: number): void {
     const untilMs = held.reason === 'paused' ? held.untilMs : undefined;
     this.p.wait = {
       waitingFor: held.reason === 'paused' ? 'host' : 'rate-limit',

@@ -45,8 +45,13 @@ export interface ListenedEvent {
 export interface EventListener {
   /** Stable across deployments: the key of the listener's cursor. A new name starts a new cursor. */
   name: string;
-  /** Event names it receives, or `all` (a feature whose names change as it is configured, e.g. journeys). */
+  /** Event names it receives, or `all` (a feature whose names change as it is configured, e.g. journeys); read at each poll. */
   events: string[] | 'all';
+  /**
+   * Called before each poll, for a listener whose event names change at run time (campaigns are
+   * defined in PostgreSQL): it reloads `events` here. Such a listener may have no events for a while.
+   */
+  refresh?(): Promise<void>;
   /** A new listener reads events accepted from its registration on (`now`, default) or every stored event (`beginning`). */
   from?: 'now' | 'beginning';
   /** Called with each batch, in order; `tx` is the transaction that advances the cursor. */
@@ -59,7 +64,7 @@ const LISTENER_LOCK_CLASS = 4_242_005;
 export function checkListener(listener: EventListener): void {
   const issues = [];
   if (!ID_PATTERN.test(listener.name)) issues.push({ field: 'name', message: ID_RULE });
-  if (listener.events !== 'all' && (!Array.isArray(listener.events) || listener.events.length === 0)) issues.push({ field: 'events', message: 'must name at least one event' });
+  if (listener.events !== 'all' && (!Array.isArray(listener.events) || (listener.events.length === 0 && !listener.refresh))) issues.push({ field: 'events', message: 'must name at least one event' });
   if (issues.length > 0) throw new InvalidRequestError(issues);
 }
 

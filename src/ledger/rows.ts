@@ -28,6 +28,10 @@ export interface LedgerWebhook {
   /** The template version the webhook was rendered from (reporting groups by it). */
   templateId?: string;
   templateVersion?: number;
+  /** A campaign's webhook: which campaign, dispatch and recipient (dispatch counts read these). */
+  campaignId?: string;
+  dispatchId?: string;
+  recipientId?: string;
 }
 
 export interface LedgerAttempt {
@@ -62,6 +66,11 @@ export function webhookRow(input: DeliveryInput, state: WebhookState, seq: numbe
   if (input.template) {
     row.templateId = input.template.id;
     row.templateVersion = input.template.version;
+  }
+  if (input.campaign) {
+    row.campaignId = input.campaign.campaignId;
+    if (input.campaign.dispatchId) row.dispatchId = input.campaign.dispatchId;
+    row.recipientId = input.campaign.recipientId;
   }
   return row;
 }

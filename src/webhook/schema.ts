@@ -71,6 +71,13 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** An idempotency key: a webhook's, or a campaign trigger call's. */
+export const idempotencyKeySchema = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(255, { error: 'must be at most 255 characters' })
+  .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
+
 function webhookSchema(limits: SchemaLimits) {
   return z
     .strictObject({
@@ -110,12 +117,7 @@ function webhookSchema(limits: SchemaLimits) {
         })
         .default({}),
       body: z.unknown().optional(),
-      idempotencyKey: z
-        .string({ error: 'must be a string' })
-        .min(1, { error: 'must not be empty' })
-        .max(255, { error: 'must be at most 255 characters' })
-        .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' })
-        .optional(),
+      idempotencyKey: idempotencyKeySchema.optional(),
       signingSecret: z
         .string({ error: 'must be a string' })
         .superRefine((value, ctx) => {

@@ -9,6 +9,9 @@ import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptio
 import type pg from 'pg';
 import type { Agent } from 'undici';
 import { createActivities, type HookflowActivities } from '../../activities';
+import { createCampaignActivities } from '../../activities/campaign';
+import { campaignEventListener } from '../../activities/campaign/event-trigger';
+import { RateLimitGate } from '../../activities/ratelimit/gate';
 import { createRecoveryActivities } from '../../activities/recovery';
 import { HostGate } from '../../activities/breaker/host-gate';
 import { GoneList } from '../../activities/endpoint/gone-list';
@@ -119,13 +122,21 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   // Recovery jobs retry webhooks as the SDK does, on this worker's connection and database.
   const hookflow = await Hookflow.connect({ config, client, encryptionKey: options.encryptionKey, databaseUrl });
   const recovery = createRecoveryActivities({ pool, hookflow });
+  const sender = hookflow.campaignSender();
+  const campaigns = createCampaignActivities({ pool, sender, rateLimits: new RateLimitGate(pool), maxHoldMs: config.rateLimitMaxHoldMs });
+  events.register(campaignEventListener({ pool, sender }));
   if (options.extraWorkflows && options.workflowBundle) throw new Error('createHookflowWorker: extraWorkflows needs the worker to bundle its workflows: leave workflowBundle out');
   const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(options.extraWorkflows));
   const common = {
     connection,
     namespace: config.temporalNamespace,
     workflowBundle,
-    activities: (options.wrapActivities ?? ((a) => a))({ ...createActivities({ dispatcher: http, self, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }), ...recovery, ...createJourneyActivities({ pool, journeys, templates, config }) }),
+    activities: (options.wrapActivities ?? ((a) => a))({
+      ...createActivities({ dispatcher: http, self, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }),
+      ...recovery,
+      ...campaigns,
+      ...createJourneyActivities({ pool, journeys, templates, config }),
+    }),
     dataConverter: hookflowDataConverter(options.encryptionKey),
   };
   const worker = await Worker.create({

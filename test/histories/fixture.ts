@@ -10,4 +10,5 @@ export const HISTORY_KEY = Buffer.from('hookflow replay fixture key 32b!').toStr
 export const SIGNING_SECRET = `whsec_${Buffer.from('history-signing-secret-000000').toString('base64')}`;
 
 /** Strings the scenarios put in bodies, headers and secrets; none may appear in a history in plain text. */
-export const PLAINTEXT_MARKERS = ['history-body-marker', 'history-header-marker', SIGNING_SECRET];
+// Campaign scenarios' recipients are `history-recipient-<n>`: personal data, never in plain text either.
+export const PLAINTEXT_MARKERS = ['history-body-marker', 'history-header-marker', SIGNING_SECRET, 'history-recipient-'];

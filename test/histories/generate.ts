@@ -7,6 +7,8 @@
  *
  * Two dev servers: one as in production, one that suggests continue-as-new after a few events.
  * `npm run histories -- run-journey` records only the journey workflow's histories.
+ * `npm run histories -- campaigns` records only the campaign scenarios (dispatch-campaign/ and
+ * deliver-webhook/campaign-*), leaving the other files as they are.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +22,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { webhookWorkflowId } from '../../src/delivery/definitions';
 import { recoveryWorkflowId } from '../../src/recovery/definitions';
 import { recipientKey } from '../../src/journey/store';
+import { dispatchWorkflowId } from '../../src/campaign/definitions';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
 import { freePort } from '../../src/dev/free-port';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
@@ -49,9 +52,9 @@ interface Env {
 
 let postgres: RunningPostgres | undefined;
 
-async function environment(name: string, dynamicConfig: Record<string, unknown> = {}): Promise<Env> {
+async function environment(name: string, dynamicConfig: Record<string, unknown> = {}, overrides: Partial<Config> = {}): Promise<Env> {
   const server = await startDevServer({ cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH), port: await freePort(), dynamicConfig });
-  const config: Config = { ...loadConfig({}), ...settings, temporalAddress: server.address, taskQueue: `histories-${name}`, databaseUrl: postgres!.url };
+  const config: Config = { ...loadConfig({}), ...settings, ...overrides, temporalAddress: server.address, taskQueue: `histories-${name}`, databaseUrl: postgres!.url };
   const worker = await createHookflowWorker({ config, encryptionKey: HISTORY_KEY });
   const running = worker.run();
   const hookflow = await Hookflow.connect({ config, encryptionKey: HISTORY_KEY });
@@ -87,8 +90,9 @@ const webhook = (url: string) => ({
   retry: { initialIntervalMs: 1_000, maxIntervalMs: 2_000, maxAttempts: 20 },
 });
 
-const ONLY = process.argv[2];
-const TYPES = ONLY ? [ONLY] : ['deliver-webhook', 'host-circuit', 'recover-webhooks', 'run-journey'];
+/** One workflow type's histories only (`campaigns` records dispatch-campaign/ and deliver-webhook/campaign-*). */
+const ONLY = process.argv[2] === 'campaigns' ? 'dispatch-campaign' : process.argv[2];
+const TYPES = ONLY ? [ONLY] : ['deliver-webhook', 'host-circuit', 'recover-webhooks', 'dispatch-campaign', 'run-journey'];
 // The journey's histories are recorded together: both its workflow types at once.
 if (TYPES.includes('run-journey')) TYPES.push('enter-journey-audience');
 
@@ -98,6 +102,8 @@ async function main(): Promise<void> {
     const dir = path.join(OUT, type);
     for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.endsWith('.json')) fs.rmSync(path.join(dir, f));
   }
+  const webhookDir = path.join(OUT, 'deliver-webhook');
+  for (const f of fs.readdirSync(webhookDir)) if (f.startsWith('campaign-') && f.endsWith('.json')) fs.rmSync(path.join(webhookDir, f));
   const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookflow-histories-'));
   fs.chmodSync(pgDir, 0o755);
   postgres = await startEmbeddedPostgres({ dir: path.join(pgDir, 'postgres'), port: await freePort(), settings: { fsync: 'off' } });
@@ -109,8 +115,53 @@ async function main(): Promise<void> {
   };
 
   if (TYPES.includes('run-journey')) await journeyHistories(receiver);
+  if (TYPES.includes('dispatch-campaign')) await campaignScenarios(receiver);
   if (ONLY) return finish(receivers, pgDir);
+  await coreScenarios(receiver);
+  await finish(receivers, pgDir);
+}
 
+type StartReceiver = (script?: Parameters<typeof startReceiver>[0]) => Promise<Receiver>;
+
+/** A dispatch of an API-triggered campaign, one that continued as new, and a rate-limited campaign webhook. */
+async function campaignScenarios(receiver: StartReceiver): Promise<void> {
+  const dispatchOf = async (hookflow: Hookflow, campaignId: string, count: number, extra: Record<string, unknown> = {}): Promise<string> => {
+    const r = await receiver();
+    await hookflow.saveTemplate(`${campaignId}-tpl`, { url: `${r.url}/c`, body: { user: '{{ recipient.id }}', note: 'history-body-marker' } });
+    await hookflow.putCampaign(campaignId, { template: { id: `${campaignId}-tpl` }, trigger: { type: 'api' }, ...extra });
+    const { dispatchId } = await hookflow.triggerCampaign(campaignId, { recipients: Array.from({ length: count }, (_, i) => ({ id: `history-recipient-${i}` })) });
+    await r.waitFor(count, 60_000);
+    await hookflow.client.workflow.getHandle(dispatchWorkflowId(dispatchId)).result();
+    return dispatchId;
+  };
+  const plain = await environment('campaigns', {}, { campaignPageSize: 2 });
+  try {
+    const { hookflow } = plain;
+    const dispatchId = await dispatchOf(hookflow, 'history-campaign', 3);
+    await save(hookflow.client, 'dispatch-campaign', 'completed', dispatchWorkflowId(dispatchId));
+    // 10 a minute: the second waits for its slot (6.3 s), paused, and is sent when it comes.
+    await dispatchOf(hookflow, 'history-limited', 2, { rateLimitPerMinute: 10 });
+    const waited: string[] = [];
+    for (const w of (await hookflow.list({ limit: 10 })).data) {
+      const state = await hookflow.status(w.id);
+      const first = state.attempts[0];
+      if (state.attempts.length === 1 && first && Date.parse(first.startedAt) - Date.parse(state.createdAt) > 3_000) waited.push(w.id);
+    }
+    if (waited.length === 0) throw new Error('no campaign webhook waited for its rate-limit slot');
+    await save(hookflow.client, 'deliver-webhook', 'campaign-rate-limited', webhookWorkflowId(waited[0]));
+  } finally {
+    await plain.stop();
+  }
+  const tiny = await environment('campaigns-tiny', { 'limit.historyCount.suggestContinueAsNew': 16 }, { campaignPageSize: 2 });
+  try {
+    const dispatchId = await dispatchOf(tiny.hookflow, 'history-long', 9);
+    await save(tiny.hookflow.client, 'dispatch-campaign', 'continued-as-new', dispatchWorkflowId(dispatchId));
+  } finally {
+    await tiny.stop();
+  }
+}
+
+async function coreScenarios(receiver: StartReceiver): Promise<void> {
   const plain = await environment('plain');
   try {
     const { hookflow } = plain;
@@ -191,7 +242,6 @@ async function main(): Promise<void> {
   } finally {
     await tiny.stop();
   }
-  await finish(receivers, pgDir);
 }
 
 async function finish(receivers: Receiver[], pgDir: string): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { HOST_STATES, type HostView } from '../../breaker/definitions';
+import { CAMPAIGN_STATUSES, campaignSchema, type CampaignView, type DispatchCounts } from '../../campaign/schema';
 import { WEBHOOK_STATUSES, type AttemptRecord, type WebhookState } from '../../delivery/definitions';
 import type { GoneEndpoint } from '../../endpoint/gone';
 import type { ListPage } from '../../ledger/list-query';
@@ -118,6 +119,20 @@ export const errorSchema = z
 export const healthSchema = z
   .object({ status: z.enum(['ok', 'unavailable']), dependencies: z.record(z.string(), z.enum(['ok', 'unreachable'])) });
 
+export const campaignViewSchema = campaignSchema.extend({ id: z.string(), status: z.enum(CAMPAIGN_STATUSES), createdAt: time, updatedAt: time });
+export const dispatchAnswerSchema = z.object({ dispatchId: z.string(), recipients: z.number().int().describe('Recipients in the dispatch') });
+export const dispatchCountsSchema = z
+  .object({
+    total: z.number().int(),
+    started: z.number().int(),
+    delivered: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+    skipped: z.number().int(),
+    pending: z.number().int(),
+  })
+  .describe('total = delivered + failed + cancelled + skipped + pending');
+
 // The compiler checks each schema against the type the SDK returns, both ways.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const same = <A, B>(ok: Same<A, B>): Same<A, B> => ok;
@@ -128,3 +143,5 @@ same<z.output<typeof attemptSummarySchema>, AttemptSummary>(true);
 same<z.output<typeof jobSchema>, JobView>(true);
 same<z.output<typeof hostSchema>, HostView>(true);
 same<z.output<typeof goneEndpointsSchema>['data'][number], GoneEndpoint>(true);
+same<z.output<typeof campaignViewSchema>, CampaignView>(true);
+same<z.output<typeof dispatchCountsSchema>, DispatchCounts>(true);

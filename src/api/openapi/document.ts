@@ -35,6 +35,9 @@ interface RouteDoc {
 const byWebhookId = (...operations: string[]) =>
   Object.fromEntries(operations.map((operationId) => [operationId, { operationId, parameters: { id: '$response.body#/id' } }]));
 const webhookLinks = byWebhookId('getWebhook', 'getAttempts', 'cancelWebhook', 'retryWebhook');
+const byCampaignId = (...operations: string[]) =>
+  Object.fromEntries(operations.map((operationId) => [operationId, { operationId, parameters: { id: '$response.body#/id' } }]));
+const campaignLinks = byCampaignId('getCampaign', 'pauseCampaign', 'resumeCampaign', 'stopCampaign');
 const jobLinks = { getJob: { operationId: 'getJob', parameters: { id: '$response.body#/jobId' } } };
 
 const err = answer.errorSchema;
@@ -88,6 +91,35 @@ function routes(maxBodyBytes: number): Record<string, RouteDoc> {
     'POST /v1/hosts/:authority/resume': { operationId: 'resumeHost', summary: 'Resume a paused host', tags: ['hosts'], params: take.authorityParams, responses: { 200: answer.hostSchema, 400: err } },
     'GET /v1/endpoints/gone': { operationId: 'listGoneEndpoints', summary: 'URLs that answered 410 Gone', tags: ['endpoints'], responses: { 200: answer.goneEndpointsSchema } },
     'DELETE /v1/endpoints/gone/:hash': { operationId: 'reenableEndpoint', summary: 'Re-enable a gone URL', tags: ['endpoints'], params: take.hashParams, responses: { 204: null, 400: err, 404: err } },
+    'PUT /v1/campaigns/:id': {
+      operationId: 'putCampaign',
+      links: { 200: campaignLinks, 201: campaignLinks },
+      summary: 'Create (201) or replace (200) a campaign: a template, a trigger (api, event or schedule), limits',
+      tags: ['campaigns'],
+      params: take.campaignParams,
+      body: take.campaignBody,
+      responses: { 200: answer.campaignViewSchema, 201: answer.campaignViewSchema, 400: err, 415: err },
+    },
+    'GET /v1/campaigns/:id': { operationId: 'getCampaign', summary: 'A campaign', tags: ['campaigns'], params: take.campaignParams, responses: { 200: answer.campaignViewSchema, 400: err, 404: err } },
+    'POST /v1/campaigns/:id/trigger': {
+      operationId: 'triggerCampaign',
+      links: { 202: { getDispatch: { operationId: 'getDispatch', parameters: { id: '$request.path.id', dispatchId: '$response.body#/dispatchId' } } } },
+      summary: 'Send an API-triggered campaign to up to 10,000 recipients (one dispatch)',
+      tags: ['campaigns'],
+      params: take.campaignParams,
+      body: take.triggerBody,
+      responses: { 202: answer.dispatchAnswerSchema, 400: err, 404: err, 415: err },
+    },
+    'GET /v1/campaigns/:id/dispatches/:dispatchId': {
+      operationId: 'getDispatch',
+      summary: "A dispatch's counts",
+      tags: ['campaigns'],
+      params: take.dispatchParams,
+      responses: { 200: answer.dispatchCountsSchema, 400: err, 404: err },
+    },
+    'POST /v1/campaigns/:id/pause': { operationId: 'pauseCampaign', summary: 'Hold a campaign: nothing new starts', tags: ['campaigns'], params: take.campaignParams, responses: { 200: answer.campaignViewSchema, 400: err, 404: err } },
+    'POST /v1/campaigns/:id/resume': { operationId: 'resumeCampaign', summary: 'Resume a paused or stopped campaign', tags: ['campaigns'], params: take.campaignParams, responses: { 200: answer.campaignViewSchema, 400: err, 404: err } },
+    'POST /v1/campaigns/:id/stop': { operationId: 'stopCampaign', summary: 'Stop a campaign: what it has not sent is cancelled', tags: ['campaigns'], params: take.campaignParams, responses: { 200: answer.campaignViewSchema, 400: err, 404: err } },
     'GET /healthz': { operationId: 'health', summary: 'Each dependency reachable or not', tags: ['health'], public: true, responses: { 200: answer.healthSchema, 503: answer.healthSchema } },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_PAUSE_MS } from '../../breaker/definitions';
+import { campaignSchema, triggerCallSchema } from '../../campaign/schema';
 import { WEBHOOK_STATUSES } from '../../delivery/definitions';
 import { LIST_LIMIT } from '../../ledger/list-query';
 import { recoverFilterSchema } from '../../recovery/filter';
@@ -33,3 +34,8 @@ export const idParams = z.object({ id: z.string().describe('A webhook id, `wh_` 
 export const jobParams = z.object({ id: z.string().describe('A job id') });
 export const authorityParams = z.object({ authority: z.string().describe('`host[:port]`, as the webhook URL names it') });
 export const hashParams = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/).describe('SHA-256 (hex) of the URL, as GET /v1/endpoints/gone lists it') });
+
+export const campaignBody = campaignSchema;
+export const triggerBody = triggerCallSchema;
+export const campaignParams = z.object({ id: z.string().describe('A campaign id: 1-128 of A-Z a-z 0-9 _ . @ -') });
+export const dispatchParams = z.object({ id: z.string().describe('A campaign id'), dispatchId: z.string().describe('`dp_` and 32 hex digits, as the trigger call answered') });

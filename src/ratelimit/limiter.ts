@@ -1,0 +1,43 @@
+/**
+ * Shared rate limits (a campaign's rateLimitPerMinute today; journeys may use the same): each key
+ * has one schedule of send slots, evenly spaced so that no span of the window holds more than its
+ * limit (src/breaker/pacer.ts, the same spacing as a host's advertised limit). The schedule's next
+ * free slot is a PostgreSQL row, so every worker takes from the same schedule; a worker leases a
+ * block of slots at a time for all its waiting webhooks (activities/ratelimit/gate.ts), one short
+ * transaction per block, never one message per delivery.
+ */
+import type pg from 'pg';
+import { Pacer, spacingMs } from '../breaker/pacer';
+import type { SlotBlock } from '../breaker/definitions';
+
+export interface RateLimit {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+/** Milliseconds between two slots of this limit (with the pacer's margin for late starts). */
+export const slotSpacingMs = (limit: RateLimit): number => spacingMs([{ limit: limit.limit, windowMs: limit.windowMs }]);
+
+/**
+ * Leases up to `count` slots of `limit`, none before `nowMs` nor after `toMs`: the block, or
+ * undefined when the schedule is full until `toMs`.
+ */
+export async function leaseSlots(pool: pg.Pool, limit: RateLimit, count: number, nowMs: number, toMs: number): Promise<SlotBlock | undefined> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('INSERT INTO rate_limits (key, next_ms) VALUES ($1, 0) ON CONFLICT (key) DO NOTHING', [limit.key]);
+    const { rows } = await client.query<{ next_ms: string }>('SELECT next_ms::text FROM rate_limits WHERE key = $1 FOR UPDATE', [limit.key]);
+    const pacer = new Pacer({ nextMs: Number(rows[0].next_ms) });
+    const block = pacer.grant(count, slotSpacingMs(limit), nowMs, toMs);
+    if (block) await client.query('UPDATE rate_limits SET next_ms = $2, updated_at = now() WHERE key = $1', [limit.key, pacer.snapshot().nextMs]);
+    await client.query('COMMIT');
+    return block;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
