@@ -8,6 +8,7 @@
  * Events reach it as they reach JSON journeys' runs: by `journeyEventSignal`, here from an event
  * listener of the developer's (see test/integration/journey-code.test.ts).
  */
+import { workflowInfo } from '@temporalio/workflow';
 import { delayUntil, openInbox, sendWebhook, waitForEvent, type TemplateVariables } from '../journey/blocks';
 
 export interface OnboardingInput {
@@ -22,7 +23,9 @@ export interface OnboardingInput {
 export async function onboardingJourney(input: OnboardingInput): Promise<{ path: string[] }> {
   // First thing: events sent right after the start wait in the inbox for the wait below.
   const inbox = openInbox();
-  const enteredAt = new Date().toISOString();
+  // When the run was started, not when its first task ran: an event accepted in between (the
+  // caller tracks right after starting, the worker is busy) still belongs to this run.
+  const enteredAt = workflowInfo().startTime.toISOString();
   const path: string[] = [];
   const variables = (steps: TemplateVariables['steps'] = {}): TemplateVariables => ({
     recipient: input.recipient,
