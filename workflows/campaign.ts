@@ -24,7 +24,7 @@ export async function dispatchCampaign(input: DispatchInput): Promise<void> {
   let changed = false;
   wf.setHandler(campaignChangedSignal, () => void (changed = true));
   for (let pages = 0; ; pages++) {
-    const page = await dispatchPage({ dispatchId, limit: input.pageSize });
+    const page = await dispatchPage({ dispatchId, limit: input.pageSize, ...(input.hops ? { hops: input.hops } : {}) });
     if (page.state === 'done') break;
     if (page.state === 'paused') {
       changed = false;

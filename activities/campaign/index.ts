@@ -69,7 +69,7 @@ export function createCampaignActivities(deps: CampaignDeps): CampaignActivities
       return dispatchId;
     },
 
-    async dispatchPage({ dispatchId, limit }): Promise<PageResult> {
+    async dispatchPage({ dispatchId, limit, hops }): Promise<PageResult> {
       const dispatch = await readDispatch(deps.pool, dispatchId);
       if (!dispatch) return { state: 'done', started: 0 };
       const campaign = await readCampaign(deps.pool, dispatch.campaignId);
@@ -99,6 +99,7 @@ export function createCampaignActivities(deps: CampaignDeps): CampaignActivities
           ref: { campaignId: campaign.id, dispatchId, recipientId: r.id },
           recipient: { id: r.id, attributes: r.attributes },
           trigger: triggerProperties(dispatch.properties, r.properties),
+          ...(hops ? { hops } : {}),
         }),
       );
       const eligible = await eligibleOf(deps.pool, campaign, sends);

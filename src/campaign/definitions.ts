@@ -18,6 +18,8 @@ export interface DispatchInput {
   dispatchId?: string;
   /** Recipients per page (HOOKFLOW_CAMPAIGN_PAGE_SIZE when the dispatch was started). */
   pageSize: number;
+  /** Hookflow-to-Hookflow webhooks that led to this dispatch (a self request's depth); absent means 0. */
+  hops?: number;
 }
 
 /** Wakes a dispatch held by a pause (resume), or tells it the campaign was stopped. */
@@ -29,7 +31,7 @@ export interface CampaignActivities {
   /** Creates a scheduled run's dispatch; undefined when the campaign is no longer scheduled or is stopped. */
   createScheduledDispatch(input: { campaignId: string; runKey: string }): Promise<string | undefined>;
   /** Starts the webhooks of the next recipients not yet handled (idempotent: ids come from dispatch and recipient). */
-  dispatchPage(input: { dispatchId: string; limit: number }): Promise<PageResult>;
+  dispatchPage(input: { dispatchId: string; limit: number; hops?: number }): Promise<PageResult>;
   completeDispatch(input: { dispatchId: string }): Promise<void>;
 }
 

@@ -62,7 +62,7 @@ export class CampaignService {
   }
 
   /** Stores an API dispatch's recipients and starts its workflow; a repeated idempotencyKey answers the same dispatch. */
-  async trigger(id: string, input: TriggerCallInput): Promise<{ dispatchId: string; recipients: number }> {
+  async trigger(id: string, input: TriggerCallInput, hops = 0): Promise<{ dispatchId: string; recipients: number }> {
     const campaign = await this.get(id);
     const call = parseTriggerCall(input);
     if (campaign.trigger.type !== 'api') throw new InvalidRequestError([{ field: 'trigger', message: `campaign ${id} is triggered by ${campaign.trigger.type}, not by API calls` }]);
@@ -80,7 +80,7 @@ export class CampaignService {
       workflowId,
     });
     // Started after the rows commit; a repeated call (same key) starts it if an earlier one could not.
-    await this.startDispatch(workflowId, { campaignId: id, dispatchId, pageSize: this.deps.pageSize });
+    await this.startDispatch(workflowId, { campaignId: id, dispatchId, pageSize: this.deps.pageSize, ...(hops ? { hops } : {}) });
     return { dispatchId, recipients: total };
   }
 

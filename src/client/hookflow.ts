@@ -250,9 +250,9 @@ export class Hookflow {
    * returns); each recipient's `trigger.*` is the call's properties under its own. The same
    * idempotencyKey answers the same dispatch and sends nothing again.
    */
-  async triggerCampaign(id: string, call: TriggerCallInput): Promise<{ dispatchId: string; recipients: number }> {
+  async triggerCampaign(id: string, call: TriggerCallInput, options: { hops?: number } = {}): Promise<{ dispatchId: string; recipients: number }> {
     const campaigns = this.campaigns();
-    return onDatabase(() => campaigns.trigger(id, call));
+    return onDatabase(() => campaigns.trigger(id, call, options.hops));
   }
 
   /** A dispatch's counts, from PostgreSQL and the ledger: total = delivered + failed + cancelled + skipped + pending. */

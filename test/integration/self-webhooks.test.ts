@@ -224,3 +224,37 @@ test('a chain of events and self webhooks that would loop for ever stops at the 
   expect(events.map((e) => e.hops)).toEqual([0, 1, 2]);
   for (const e of events.slice(0, -1)) expect((await finished(webhookId(`echo-${e.id}`))).status).toBe('delivered');
 });
+
+/** The ledger's webhooks of a campaign, oldest first, once `n` of them have finished. */
+async function campaignWebhooks(campaignId: string, n: number): Promise<{ status: string; reason: string | null }[]> {
+  return until(`${n} finished webhooks of campaign ${campaignId}`, async () => {
+    const { rows } = await db.query('SELECT status, reason FROM webhooks WHERE campaign_id = $1 AND completed_at IS NOT NULL ORDER BY created_at', [campaignId]);
+    return rows.length >= n ? rows : undefined;
+  });
+}
+
+test('an event-triggered campaign whose webhook posts its own event stops at the hop limit', async () => {
+  await call('PUT', '/v1/templates/pong', { url: 'hookflow:/v1/events', body: { name: 'pong', recipientId: '{{ recipient.id }}' }, retry: fast });
+  expect((await call('PUT', '/v1/campaigns/pong', { template: { id: 'pong' }, trigger: { type: 'event', event: 'pong' } })).status).toBe(201);
+  // The campaign's listener reads events accepted from its first poll on: wait for it to exist.
+  await until('the campaign listener to be polling', async () => ((await db.query("SELECT 1 FROM event_listeners WHERE name = 'campaigns'")).rowCount ? true : undefined));
+  expect((await call('POST', '/v1/events', { name: 'pong', recipientId: 'campaign-loop' })).status).toBe(202);
+  // pong (0) → webhook (0) → pong (1) → webhook (1) → pong (2) → webhook (2), refused: hop 3 > 2.
+  const webhooks = await campaignWebhooks('pong', MAX_HOPS + 1);
+  expect(webhooks.map((w) => w.status)).toEqual(['delivered', 'delivered', 'failed']);
+  expect(webhooks[2].reason).toMatch(/^hop_limit/);
+  expect((await eventsOf('campaign-loop')).map((e) => e.hops)).toEqual([0, 1, 2]);
+});
+
+test('an API-triggered campaign whose webhook triggers the same campaign stops at the hop limit', async () => {
+  await call('PUT', '/v1/templates/again', { url: 'hookflow:/v1/campaigns/again/trigger', body: { recipients: [{ id: '{{ recipient.id }}' }] }, retry: fast });
+  expect((await call('PUT', '/v1/campaigns/again', { template: { id: 'again' }, trigger: { type: 'api' } })).status).toBe(201);
+  expect((await call('POST', '/v1/campaigns/again/trigger', { recipients: [{ id: 'api-loop' }] })).status).toBe(202);
+  // dispatch (0) → webhook (0) → trigger as hop 1 → dispatch (1) → webhook (1) → … → webhook (2), refused.
+  const webhooks = await campaignWebhooks('again', MAX_HOPS + 1);
+  expect(webhooks.map((w) => w.status)).toEqual(['delivered', 'delivered', 'failed']);
+  expect(webhooks[2].reason).toMatch(/^hop_limit/);
+  // Nothing after the refusal: no fourth dispatch.
+  const { rows } = await db.query("SELECT count(*)::int AS n FROM campaign_dispatches WHERE campaign_id = 'again'");
+  expect(rows[0].n).toBe(MAX_HOPS + 1);
+});

@@ -12,7 +12,7 @@ export function campaignRoutes(app: FastifyInstance, hookflow: Hookflow): void {
   app.get<{ Params: { id: string } }>('/v1/campaigns/:id', async (request) => hookflow.campaign(request.params.id));
 
   app.post<{ Params: { id: string } }>('/v1/campaigns/:id/trigger', async (request, reply) => {
-    const dispatch = await hookflow.triggerCampaign(request.params.id, request.body as TriggerCallInput);
+    const dispatch = await hookflow.triggerCampaign(request.params.id, request.body as TriggerCallInput, { hops: request.hops });
     return reply.code(202).send(dispatch);
   });
 
