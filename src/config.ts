@@ -192,7 +192,7 @@ export const SETTINGS = {
   rateLimitMaxHoldMs: {
     env: 'HOOKFLOW_RATE_LIMIT_MAX_HOLD_MS',
     default: '259200000',
-    doc: "Longest a campaign's rateLimitPerMinute may hold one of its webhooks: a webhook whose send slot would come later fails (`rate_limited: …`). Default 72 hours.",
+    doc: "Longest a campaign's or journey's rateLimitPerMinute may hold one of its webhooks: a webhook whose send slot would come later fails (`rate_limited: …`). Default 72 hours.",
     parse: int(1_000, 2_592_000_000),
   },
   recoveryRate: {

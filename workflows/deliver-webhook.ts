@@ -12,7 +12,8 @@
  */
 import * as wf from '@temporalio/workflow';
 import { GATE_MAX_WAIT_MS, resumeSignal } from '../src/breaker/definitions';
-import { SLOT_LEAD_MS, type CampaignGateActivities } from '../src/campaign/definitions';
+import { SLOT_LEAD_MS, type CampaignGateActivities, type CampaignGateAnswer } from '../src/campaign/definitions';
+import type { RateLimitActivities } from '../src/ratelimit/definitions';
 import { DeliveryLog } from '../src/delivery/delivery-log';
 import {
   SEARCH_ATTRIBUTES,
@@ -64,8 +65,9 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
       }
       if (wf.workflowInfo().continueAsNewSuggested) await continueAsNew();
       let notBeforeMs: number | undefined;
-      if (input.campaign) {
-        const gate = await passCampaignGate(input.campaign.campaignId, log, ledger);
+      const limited = gateOf(input);
+      if (limited) {
+        const gate = await passGate(limited, log, ledger);
         if (gate === false) break;
         notBeforeMs = gate.atMs;
       }
@@ -112,18 +114,36 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
   return log.state();
 }
 
-const { campaignGate } = wf.proxyLocalActivities<CampaignGateActivities>({
+const { campaignGate, rateLimitSlot } = wf.proxyLocalActivities<CampaignGateActivities & RateLimitActivities>({
   startToCloseTimeout: '1m',
-  // PostgreSQL out of reach: the webhook waits for it (it holds the campaign's state and limit).
+  // PostgreSQL out of reach: the webhook waits for it (it holds the campaign's state and the limits).
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
+/** What a webhook asks before each attempt, if anything: `slot: false` only checks it may still go. */
+interface Gate {
+  ask(slot: boolean): Promise<CampaignGateAnswer>;
+  /** Whose limit, in the reason of a webhook the limit outlasts. */
+  owner: string;
+}
+
+function gateOf(input: DeliveryInput): Gate | undefined {
+  if (input.campaign) {
+    const { campaignId } = input.campaign;
+    return { owner: 'the campaign', ask: (slot) => campaignGate(slot ? { campaignId } : { campaignId, slot }) };
+  }
+  const limit = input.rateLimit;
+  if (limit) return { owner: limit.key, ask: async (slot) => (slot ? rateLimitSlot(limit) : { go: true }) };
+  return undefined;
+}
+
 /**
- * A campaign's webhook asks before each attempt (retries too): a stopped campaign cancels it, and
- * its rate limit gives it a send slot, which the send activity waits for. False when the webhook ends here.
+ * A campaign's webhook (or one with a shared rate limit) asks before each attempt (retries too):
+ * a stopped campaign cancels it, and the rate limit gives it a send slot, which the send activity
+ * waits for. False when the webhook ends here.
  */
-async function passCampaignGate(campaignId: string, log: DeliveryLog, ledger: LedgerFeed, slot = true): Promise<false | { atMs?: number }> {
-  const answer = await campaignGate(slot ? { campaignId } : { campaignId, slot });
+async function passGate(gate: Gate, log: DeliveryLog, ledger: LedgerFeed, slot = true): Promise<false | { atMs?: number }> {
+  const answer = await gate.ask(slot);
   if (!answer.go) {
     if (answer.status === 'cancelled') log.cancel(Date.now(), answer.reason);
     else log.expire(Date.now(), answer.reason);
@@ -131,7 +151,7 @@ async function passCampaignGate(campaignId: string, log: DeliveryLog, ledger: Le
   }
   if (answer.atMs === undefined) return {};
   if (answer.atMs >= log.deadline) {
-    log.expire(Date.now(), "retry window ends before the campaign's rate limit allows another request");
+    log.expire(Date.now(), `retry window ends before ${gate.owner === 'the campaign' ? "the campaign's" : `${gate.owner}'s`} rate limit allows another request`);
     return false;
   }
   if (answer.atMs - SLOT_LEAD_MS > Date.now()) {
@@ -141,7 +161,7 @@ async function passCampaignGate(campaignId: string, log: DeliveryLog, ledger: Le
     await wf.sleep(answer.atMs - SLOT_LEAD_MS - Date.now());
     log.resume();
     // The campaign may have been stopped meanwhile.
-    if ((await passCampaignGate(campaignId, log, ledger, false)) === false) return false;
+    if ((await passGate(gate, log, ledger, false)) === false) return false;
   }
   return { atMs: answer.atMs };
 }
@@ -149,7 +169,7 @@ async function passCampaignGate(campaignId: string, log: DeliveryLog, ledger: Le
 function sendActivity(input: DeliveryInput): Send {
   // Retries are this workflow's job (it records each attempt and reads the receiver's headers),
   // so the activity itself runs once per attempt. Its time includes the host gate's waits.
-  const slotWait = input.campaign ? 2 * SLOT_LEAD_MS : 0;
+  const slotWait = input.campaign || input.rateLimit ? 2 * SLOT_LEAD_MS : 0;
   const options = { startToCloseTimeout: input.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS + GATE_MAX_WAIT_MS + slotWait, retry: { maximumAttempts: 1 } };
   return input.sendActivity === 'regular'
     ? wf.proxyActivities<SendActivities>(options).sendAttempt

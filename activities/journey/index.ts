@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { parseFilter } from '../../src/filter/parse';
 import { selectRecipientIds } from '../../src/filter/sql';
-import type { JourneyActivities, TemplateVariables } from '../../src/journey/definitions';
+import type { JourneyActivities, JourneyWebhookInput, PreparedJourneyWebhook, TemplateVariables } from '../../src/journey/definitions';
 import type { JourneyService } from '../../src/journey/service';
 import { ingestEvents } from '../../src/event/store';
 import { InvalidRequestError } from '../../src/errors';
@@ -33,38 +33,47 @@ const AUDIENCE_PAGE = 500;
 const liquidScope = (v: TemplateVariables): Record<string, unknown> => ({ ...v, now: new Date().toISOString() });
 
 export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActivities {
+  /** A webhook step's request: the inline webhook as given, or the template rendered for this run. */
+  const prepareWebhook = async (input: JourneyWebhookInput): Promise<PreparedJourneyWebhook> => {
+    const tags = { journey: input.journeyId, 'journey-step': input.step };
+    if (input.webhook) {
+      try {
+        const webhook = parseWebhook({ ...input.webhook, tags: { ...((input.webhook.tags as Record<string, string>) ?? {}), ...tags } }, { maxBodyBytes: deps.config.maxBodyBytes });
+        const prepared = prepareDelivery(webhook, { maxRetryAfterMs: deps.config.maxRetryAfterMs, sendActivity: deps.config.sendActivity });
+        prepared.id = input.webhookId;
+        return { ok: true, input: prepared };
+      } catch (err) {
+        if (err instanceof InvalidRequestError) return { ok: false, reason: `invalid webhook: ${err.message}` };
+        throw err;
+      }
+    }
+    const ref = input.template!;
+    const template = await deps.templates.store.version(ref.id, ref.version);
+    if (!template) return { ok: false, reason: ref.version === undefined ? `no template ${ref.id}` : `template ${ref.id} has no version ${ref.version}` };
+    const v = input.variables;
+    const send = {
+      template: ref,
+      recipient: v.recipient,
+      ...(v.event ? { event: v.event } : {}),
+      tags,
+    } as TemplatedWebhook;
+    const prepared = deps.templates.prepareSend(template, send, {
+      id: input.webhookId,
+      journey: { entry: v.entry, steps: v.steps, context: v.context, journey: v.journey },
+    });
+    if (prepared.ok) return { ok: true, input: prepared.input };
+    // A render failure is that webhook's failed row in the ledger, as for any templated send.
+    await deps.templates.recordFailure(prepared.failure);
+    return { ok: false, reason: prepared.reason };
+  };
+
   return {
     async prepareJourneyWebhook(input) {
-      const tags = { journey: input.journeyId, 'journey-step': input.step };
-      if (input.webhook) {
-        try {
-          const webhook = parseWebhook({ ...input.webhook, tags: { ...((input.webhook.tags as Record<string, string>) ?? {}), ...tags } }, { maxBodyBytes: deps.config.maxBodyBytes });
-          const prepared = prepareDelivery(webhook, { maxRetryAfterMs: deps.config.maxRetryAfterMs, sendActivity: deps.config.sendActivity });
-          prepared.id = input.webhookId;
-          return { ok: true, input: prepared };
-        } catch (err) {
-          if (err instanceof InvalidRequestError) return { ok: false, reason: `invalid webhook: ${err.message}` };
-          throw err;
-        }
-      }
-      const ref = input.template!;
-      const template = await deps.templates.store.version(ref.id, ref.version);
-      if (!template) return { ok: false, reason: ref.version === undefined ? `no template ${ref.id}` : `template ${ref.id} has no version ${ref.version}` };
-      const v = input.variables;
-      const send = {
-        template: ref,
-        recipient: v.recipient,
-        ...(v.event ? { event: v.event } : {}),
-        tags,
-      } as TemplatedWebhook;
-      const prepared = deps.templates.prepareSend(template, send, {
-        id: input.webhookId,
-        journey: { entry: v.entry, steps: v.steps, context: v.context, journey: v.journey },
-      });
-      if (prepared.ok) return { ok: true, input: prepared.input };
-      // A render failure is that webhook's failed row in the ledger, as for any templated send.
-      await deps.templates.recordFailure(prepared.failure);
-      return { ok: false, reason: prepared.reason };
+      const prepared = await prepareWebhook(input);
+      if (!prepared.ok) return prepared;
+      // The journey's rateLimitPerMinute, as published in the run's version, paces this webhook too.
+      const perMinute = (await deps.journeys.store.version(input.journeyId, input.variables.journey.version))?.definition.rateLimitPerMinute;
+      return perMinute ? { ok: true, input: { ...prepared.input, rateLimit: { key: `journey:${input.journeyId}`, perMinute } } } : prepared;
     },
 
     async applyJourneyUpdate(input) {

@@ -6,11 +6,11 @@ import { z } from 'zod';
 import { InvalidRequestError, type FieldIssue } from '../errors';
 import { parseFilter, type Filter } from '../filter/parse';
 import { ID_PATTERN, ID_RULE, jsonObjectSchema, recipientIdSchema, type Attributes } from '../recipient/schema';
+import { RATE_LIMIT_BOUNDS } from '../ratelimit/definitions';
 import { idempotencyKeySchema, toFieldIssues } from '../webhook/schema';
 
 /** Recipients in one trigger call, or in a schedule's fixed audience. */
 export const MAX_RECIPIENTS_PER_CALL = 10_000;
-export const RATE_LIMIT_BOUNDS = [10, 500_000] as const;
 /** Ten years: longer than any campaign lives. */
 const MAX_RE_ELIGIBILITY_SECONDS = 315_360_000;
 /** Thirty days, as Braze's longest trigger delay. */

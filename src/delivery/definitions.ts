@@ -6,6 +6,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
 import type { HostState, Resume } from '../breaker/definitions';
+import type { SharedRateLimit } from '../ratelimit/definitions';
 import type { ReceiverAnswer, SendErrorCode } from '../receiver/classify';
 import type { RetryPolicy } from './policy';
 
@@ -116,6 +117,8 @@ export interface DeliveryInput {
    * search attributes), and each attempt first asks the campaign's gate (stop, rate limit).
    */
   campaign?: CampaignRef;
+  /** A rate shared with other webhooks of its sender (a journey's rateLimitPerMinute): a send slot before each attempt. */
+  rateLimit?: SharedRateLimit;
   /** HOOKFLOW_MAX_RETRY_AFTER_MS of the client that started it, fixed for the webhook's life. */
   maxRetryAfterMs: number;
   /** HOOKFLOW_SEND_ACTIVITY of the client that started it. */

@@ -81,6 +81,8 @@ export interface JourneyDefinition {
   steps: JourneyStep[];
   exitOn?: { event: string; where?: WhereFilter }[];
   reEntry?: ReEntry;
+  /** Webhook steps' requests per minute, shared by all runs of the journey (all versions) across workers. */
+  rateLimitPerMinute?: number;
 }
 
 /** An event as a run receives it (from the worker's listener). */

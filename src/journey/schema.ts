@@ -8,6 +8,7 @@
  * (src/filter) with the journey's roots; windows and delays within bounds. What needs the database
  * (templates exist) is checked by the service with `templateRefs`.
  */
+import { RATE_LIMIT_BOUNDS } from '../ratelimit/definitions';
 import { InvalidRequestError, type FieldIssue } from '../errors';
 import { parseFilter, type Root } from '../filter/parse';
 import { ID_PATTERN, ID_RULE } from '../recipient/schema';
@@ -38,10 +39,9 @@ export interface ParseJourneyOptions {
 export function parseJourney(input: unknown, options: ParseJourneyOptions): JourneyDefinition {
   const issues: FieldIssue[] = [];
   const issue = (field: string, message: string): void => void issues.push({ field, message });
-  if (!isObject(input)) throw new InvalidRequestError([{ field: '(journey)', message: 'must be a JSON object { entry, steps, exitOn?, reEntry? }' }], 'invalid_journey');
+  if (!isObject(input)) throw new InvalidRequestError([{ field: '(journey)', message: 'must be a JSON object { entry, steps, exitOn?, reEntry?, rateLimitPerMinute? }' }], 'invalid_journey');
   for (const key of Object.keys(input)) {
-    if (key === 'rateLimitPerMinute') issue(key, 'is not supported yet: a journey cannot share a rate limit across its webhook steps in this version (leave it out)');
-    else if (!['entry', 'steps', 'exitOn', 'reEntry'].includes(key)) issue(key, 'is not a known field');
+    if (!['entry', 'steps', 'exitOn', 'reEntry', 'rateLimitPerMinute'].includes(key)) issue(key, 'is not a known field');
   }
   const filter = (value: unknown, field: string, roots: Root[]): void => {
     try {
@@ -81,6 +81,13 @@ export function parseJourney(input: unknown, options: ParseJourneyOptions): Jour
         eventName(e.event, `exitOn.${i}.event`);
         if (e.where !== undefined) filter(e.where, `exitOn.${i}.where`, EVENT_ROOTS);
       });
+  }
+
+  // rateLimitPerMinute: shared by every webhook step of every run, across workers (src/ratelimit)
+  const perMinute = input.rateLimitPerMinute;
+  const [minRate, maxRate] = RATE_LIMIT_BOUNDS;
+  if (perMinute !== undefined && (!Number.isInteger(perMinute) || (perMinute as number) < minRate || (perMinute as number) > maxRate)) {
+    issue('rateLimitPerMinute', `must be an integer from ${minRate} to ${maxRate}`);
   }
 
   // reEntry

@@ -1,5 +1,5 @@
 /**
- * Shared rate limits (a campaign's rateLimitPerMinute today; journeys may use the same): each key
+ * Shared rate limits (a campaign's or a journey's rateLimitPerMinute): each key
  * has one schedule of send slots, evenly spaced so that no span of the window holds more than its
  * limit (src/breaker/pacer.ts, the same spacing as a host's advertised limit). The schedule's next
  * free slot is a PostgreSQL row, so every worker takes from the same schedule; a worker leases a

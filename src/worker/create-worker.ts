@@ -12,6 +12,7 @@ import { createActivities, type HookflowActivities } from '../../activities';
 import { createCampaignActivities } from '../../activities/campaign';
 import { campaignEventListener } from '../../activities/campaign/event-trigger';
 import { RateLimitGate } from '../../activities/ratelimit/gate';
+import { createRateLimitActivities } from '../../activities/ratelimit';
 import { createRecoveryActivities } from '../../activities/recovery';
 import { HostGate } from '../../activities/breaker/host-gate';
 import { GoneList } from '../../activities/endpoint/gone-list';
@@ -123,7 +124,9 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   const hookflow = await Hookflow.connect({ config, client, encryptionKey: options.encryptionKey, databaseUrl });
   const recovery = createRecoveryActivities({ pool, hookflow });
   const sender = hookflow.campaignSender();
-  const campaigns = createCampaignActivities({ pool, sender, rateLimits: new RateLimitGate(pool), maxHoldMs: config.rateLimitMaxHoldMs });
+  // One gate per worker for every shared rate limit (campaigns' and journeys'): one lease per block of waiters.
+  const rateLimits = new RateLimitGate(pool);
+  const campaigns = createCampaignActivities({ pool, sender, rateLimits, maxHoldMs: config.rateLimitMaxHoldMs });
   events.register(campaignEventListener({ pool, sender }));
   if (options.extraWorkflows && options.workflowBundle) throw new Error('createHookflowWorker: extraWorkflows needs the worker to bundle its workflows: leave workflowBundle out');
   const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(options.extraWorkflows));
@@ -135,6 +138,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
       ...createActivities({ dispatcher: http, self, maxResponseBytes: config.maxResponseBytes, gate, client, ledger, gone, onError: warn, metrics: options.metrics?.deliveries }),
       ...recovery,
       ...campaigns,
+      ...createRateLimitActivities({ rateLimits, maxHoldMs: config.rateLimitMaxHoldMs }),
       ...createJourneyActivities({ pool, journeys, templates, config }),
     }),
     dataConverter: hookflowDataConverter(options.encryptionKey),

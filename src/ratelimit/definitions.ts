@@ -1,0 +1,17 @@
+/** What a webhook's workflow asks of a shared rate limit (src/ratelimit/limiter.ts) before each attempt. */
+
+/** A rate shared by the webhooks of one sender, e.g. `journey:<id>` for a journey's rateLimitPerMinute. */
+export interface SharedRateLimit {
+  key: string;
+  perMinute: number;
+}
+
+export type RateLimitAnswer = { go: true; atMs?: number } | { go: false; status: 'failed'; reason: string };
+
+export interface RateLimitActivities {
+  /** The webhook's send slot, or a failure when none comes within HOOKFLOW_RATE_LIMIT_MAX_HOLD_MS. */
+  rateLimitSlot(input: SharedRateLimit): Promise<RateLimitAnswer>;
+}
+
+/** Bounds of every rateLimitPerMinute (campaigns and journeys). */
+export const RATE_LIMIT_BOUNDS = [10, 500_000] as const;
