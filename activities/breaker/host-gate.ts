@@ -143,7 +143,7 @@ export class HostGate {
     await Promise.all(
       [...this.hosts.values()]
         .filter((h) => hasNews(h.batch))
-        .map((h) => this.channel.report(h.key, h.batch, deadline).catch((err) => this.options.onError?.(err, `report to ${hostWorkflowId(h.key)}`))),
+        .map((h) => this.channel.report(h.key, h.batch, deadline).catch((err) => this.options.onError?.(err, `report to ${hostWorkflowId(this.options.taskQueue, h.key)}`))),
     );
   }
 
@@ -267,7 +267,7 @@ export class HostGate {
           return lease;
         },
         (err: unknown) => {
-          this.options.onError?.(err, `lease from ${hostWorkflowId(host.key)}`);
+          this.options.onError?.(err, `lease from ${hostWorkflowId(this.options.taskQueue, host.key)}`);
           this.merge(host, report);
           return undefined;
         },

@@ -10,7 +10,11 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 export const HOST_CIRCUIT_WORKFLOW = 'hostCircuit';
 export type HostCircuitWorkflow = (input: HostCircuitInput) => Promise<void>;
 
-export const hostWorkflowId = (hostKey: string): string => `host:${hostKey}`;
+/**
+ * One host workflow per deployment (its task queue) and host: two deployments that share a Temporal
+ * namespace, or test stacks that share a server and reuse a port, never share a breaker.
+ */
+export const hostWorkflowId = (taskQueue: string, hostKey: string): string => `host:${taskQueue}:${hostKey}`;
 /** Host workflows have a task queue of their own, so a delivery backlog cannot delay them. */
 export const hostTaskQueue = (taskQueue: string): string => `${taskQueue}-hosts`;
 
@@ -186,7 +190,7 @@ export const resumeSignal = defineSignal<[Resume]>('resume');
  */
 export function hostCircuitStart(hostKey: string, taskQueue: string, settings: BreakerSettings) {
   return {
-    workflowId: hostWorkflowId(hostKey),
+    workflowId: hostWorkflowId(taskQueue, hostKey),
     taskQueue: hostTaskQueue(taskQueue),
     args: [{ authority: hostKey, settings }] as [HostCircuitInput],
     typedSearchAttributes: [{ key: HOST_STATE_ATTRIBUTE, value: 'closed' }],

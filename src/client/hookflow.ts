@@ -151,6 +151,11 @@ export class Hookflow {
     private readonly callTimeoutMs: number,
   ) {}
 
+  /** The deployment's task queue: its host workflows are `host:<taskQueue>:<host key>`. */
+  get taskQueue(): string {
+    return this.config.taskQueue;
+  }
+
   static async connect(options: HookflowOptions = {}): Promise<Hookflow> {
     const config = options.config ?? loadConfig();
     const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
@@ -529,7 +534,7 @@ export class Hookflow {
   async hostStatus(authority: string): Promise<HostView> {
     const key = hostKeyOfAuthority(authority);
     try {
-      return await this.temporal(() => this.client.workflow.getHandle(hostWorkflowId(key)).query(hostQuery));
+      return await this.temporal(() => this.client.workflow.getHandle(hostWorkflowId(this.config.taskQueue, key)).query(hostQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return idleHostView(key);
       throw err;
