@@ -226,6 +226,12 @@ export const SETTINGS = {
     parse: optional,
   },
   taskQueue: { env: 'HOOKFLOW_TASK_QUEUE', default: 'hookflow', doc: 'Temporal task queue.', parse: str },
+  hostTaskQueue: {
+    env: 'HOOKFLOW_HOST_TASK_QUEUE',
+    default: undefined,
+    doc: 'Task queue of the per-host breaker workflows, which also names them (`host:<this queue>:<host>`): workers that set the same value share breakers. Unset: `<HOOKFLOW_TASK_QUEUE>-hosts`, one set of breakers per deployment.',
+    parse: str,
+  },
   maxBodyBytes: {
     env: 'HOOKFLOW_MAX_BODY_BYTES',
     default: '262144',

@@ -22,7 +22,7 @@ export class HostChannel {
 
   constructor(
     private readonly client: Client,
-    private readonly taskQueue: string,
+    private readonly hostQueue: string,
     private readonly settings: BreakerSettings,
   ) {}
 
@@ -35,7 +35,7 @@ export class HostChannel {
       this.client.workflow.executeUpdateWithStart(leaseUpdate, {
         args: [request],
         startWorkflowOperation: new WithStartWorkflowOperation<HostCircuitWorkflow>(HOST_CIRCUIT_WORKFLOW, {
-          ...hostCircuitStart(hostKey, this.taskQueue, this.settings),
+          ...hostCircuitStart(hostKey, this.hostQueue, this.settings),
           workflowIdConflictPolicy: 'USE_EXISTING',
         }),
       }),
@@ -46,7 +46,7 @@ export class HostChannel {
     this.sent += 1;
     await this.client.withDeadline(deadlineMs, () =>
       this.client.workflow.signalWithStart<HostCircuitWorkflow, [HostReport]>(HOST_CIRCUIT_WORKFLOW, {
-        ...hostCircuitStart(hostKey, this.taskQueue, this.settings),
+        ...hostCircuitStart(hostKey, this.hostQueue, this.settings),
         signal: reportSignal,
         signalArgs: [report],
       }),

@@ -56,8 +56,8 @@ export interface Ask {
 
 export interface HostGateOptions {
   client: Client;
-  /** The delivery task queue; host workflows run on its `-hosts` companion. */
-  taskQueue: string;
+  /** The host workflows' task queue (src/breaker/definitions.ts hostTaskQueue), which also names them. */
+  hostQueue: string;
   settings: BreakerSettings;
   reportIntervalMs: number;
   /** Longest wait a host may impose (HOOKFLOW_MAX_RETRY_AFTER_MS). */
@@ -115,7 +115,7 @@ export class HostGate {
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: HostGateOptions) {
-    this.channel = new HostChannel(options.client, options.taskQueue, options.settings);
+    this.channel = new HostChannel(options.client, options.hostQueue, options.settings);
   }
 
   /** Each host this gate knows, with the breaker state of its last lease (for the metrics). */
@@ -143,7 +143,7 @@ export class HostGate {
     await Promise.all(
       [...this.hosts.values()]
         .filter((h) => hasNews(h.batch))
-        .map((h) => this.channel.report(h.key, h.batch, deadline).catch((err) => this.options.onError?.(err, `report to ${hostWorkflowId(this.options.taskQueue, h.key)}`))),
+        .map((h) => this.channel.report(h.key, h.batch, deadline).catch((err) => this.options.onError?.(err, `report to ${hostWorkflowId(this.options.hostQueue, h.key)}`))),
     );
   }
 
@@ -267,7 +267,7 @@ export class HostGate {
           return lease;
         },
         (err: unknown) => {
-          this.options.onError?.(err, `lease from ${hostWorkflowId(this.options.taskQueue, host.key)}`);
+          this.options.onError?.(err, `lease from ${hostWorkflowId(this.options.hostQueue, host.key)}`);
           this.merge(host, report);
           return undefined;
         },

@@ -54,7 +54,7 @@ export async function downHost(system: HookflowSystem, count: number, resumeRate
 
     let runs = 0;
     let maxHistory = 0;
-    for await (const run of system.hookflow.client.workflow.list({ query: `WorkflowId = '${hostWorkflowId(system.hookflow.taskQueue, receiver.authority)}'` })) {
+    for await (const run of system.hookflow.client.workflow.list({ query: `WorkflowId = '${hostWorkflowId(system.hookflow.hostQueue, receiver.authority)}'` })) {
       runs += 1;
       // Visibility fills in the length when a run closes; ask the running one directly.
       const length = run.status.name === 'RUNNING' ? (await system.hookflow.client.workflow.getHandle(run.workflowId, run.runId).describe()).historyLength : run.historyLength;

@@ -11,12 +11,12 @@ export const HOST_CIRCUIT_WORKFLOW = 'hostCircuit';
 export type HostCircuitWorkflow = (input: HostCircuitInput) => Promise<void>;
 
 /**
- * One host workflow per deployment (its task queue) and host: two deployments that share a Temporal
- * namespace, or test stacks that share a server and reuse a port, never share a breaker.
+ * One host workflow per host and host task queue (one per deployment unless HOOKFLOW_HOST_TASK_QUEUE
+ * says otherwise): two deployments on one Temporal namespace never share a breaker.
  */
-export const hostWorkflowId = (taskQueue: string, hostKey: string): string => `host:${taskQueue}:${hostKey}`;
+export const hostWorkflowId = (hostQueue: string, hostKey: string): string => `host:${hostQueue}:${hostKey}`;
 /** Host workflows have a task queue of their own, so a delivery backlog cannot delay them. */
-export const hostTaskQueue = (taskQueue: string): string => `${taskQueue}-hosts`;
+export const hostTaskQueue = (config: { taskQueue: string; hostTaskQueue?: string }): string => config.hostTaskQueue ?? `${config.taskQueue}-hosts`;
 
 export const HOST_STATE_ATTRIBUTE = defineSearchAttributeKey('HostState', SearchAttributeType.KEYWORD);
 
@@ -188,10 +188,10 @@ export const resumeSignal = defineSignal<[Resume]>('resume');
  * How a host workflow is started on demand, by a worker's lease request or an operator's control
  * (update-with-start) or a last report (signal-with-start): the same id, queue, input and search attribute.
  */
-export function hostCircuitStart(hostKey: string, taskQueue: string, settings: BreakerSettings) {
+export function hostCircuitStart(hostKey: string, hostQueue: string, settings: BreakerSettings) {
   return {
-    workflowId: hostWorkflowId(taskQueue, hostKey),
-    taskQueue: hostTaskQueue(taskQueue),
+    workflowId: hostWorkflowId(hostQueue, hostKey),
+    taskQueue: hostQueue,
     args: [{ authority: hostKey, settings }] as [HostCircuitInput],
     typedSearchAttributes: [{ key: HOST_STATE_ATTRIBUTE, value: 'closed' }],
     staticSummary: `Circuit breaker for ${hostKey}`,

@@ -19,6 +19,7 @@ import {
   HOST_CIRCUIT_WORKFLOW,
   hostCircuitStart,
   hostQuery,
+  hostTaskQueue,
   hostWorkflowId,
   idleHostView,
   type HostCircuitWorkflow,
@@ -151,9 +152,9 @@ export class Hookflow {
     private readonly callTimeoutMs: number,
   ) {}
 
-  /** The deployment's task queue: its host workflows are `host:<taskQueue>:<host key>`. */
-  get taskQueue(): string {
-    return this.config.taskQueue;
+  /** The host workflows' task queue: they are `host:<this queue>:<host key>`. */
+  get hostQueue(): string {
+    return hostTaskQueue(this.config);
   }
 
   static async connect(options: HookflowOptions = {}): Promise<Hookflow> {
@@ -534,7 +535,7 @@ export class Hookflow {
   async hostStatus(authority: string): Promise<HostView> {
     const key = hostKeyOfAuthority(authority);
     try {
-      return await this.temporal(() => this.client.workflow.getHandle(hostWorkflowId(this.config.taskQueue, key)).query(hostQuery));
+      return await this.temporal(() => this.client.workflow.getHandle(hostWorkflowId(this.hostQueue, key)).query(hostQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return idleHostView(key);
       throw err;
@@ -564,7 +565,7 @@ export class Hookflow {
       this.client.workflow.executeUpdateWithStart(controlUpdate, {
         args: [control],
         startWorkflowOperation: new WithStartWorkflowOperation<HostCircuitWorkflow>(HOST_CIRCUIT_WORKFLOW, {
-          ...hostCircuitStart(key, this.config.taskQueue, breakerSettings(this.config)),
+          ...hostCircuitStart(key, this.hostQueue, breakerSettings(this.config)),
           workflowIdConflictPolicy: 'USE_EXISTING',
         }),
       }),

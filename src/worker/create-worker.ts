@@ -100,7 +100,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
   const client = hookflowClient(connection, config.temporalNamespace, options.encryptionKey);
   const gate = new HostGate({
     client,
-    taskQueue: config.taskQueue,
+    hostQueue: hostTaskQueue(config),
     settings: breakerSettings(config),
     reportIntervalMs: config.hostReportIntervalMs,
     maxWaitMs: config.maxRetryAfterMs,
@@ -151,7 +151,7 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
     maxCachedWorkflows: config.maxCachedWorkflows,
     ...options.workerOptions,
   });
-  const hostWorker = await Worker.create({ ...common, taskQueue: hostTaskQueue(config.taskQueue), ...options.workerOptions });
+  const hostWorker = await Worker.create({ ...common, taskQueue: hostTaskQueue(config), ...options.workerOptions });
   // A shutdown asked for before the workers run (while run() still starts the gate and the gone
   // list) is remembered: Worker.shutdown() is a no-op until they run.
   let stopAsked = false;

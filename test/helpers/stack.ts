@@ -3,9 +3,11 @@
  * Temporal dev server, a PostgreSQL database of its own, and a client SDK. Receivers on 127.0.0.1
  * are allowed unless a test says not.
  *
- * Several stacks in one file are several workers: each has its own task queue (so a test chooses
- * which worker a webhook goes to) and its own host gate, and they share the host workflows, whose
- * ids name only the host. A stack started `alongside` another also shares its database and key.
+ * Each stack has its own task queue (so a test chooses which worker a webhook goes to), its own
+ * host gate, and its own host workflows (HOOKFLOW_HOST_TASK_QUEUE): stacks, which share the
+ * Temporal server and may reuse a receiver's port, never share a breaker by chance. A stack
+ * started `alongside` another is another worker of the same deployment: it shares its host
+ * workflows, database and key.
  */
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
@@ -63,6 +65,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     ...loadConfig({}),
     temporalAddress: address,
     taskQueue: `test-${randomUUID()}`,
+    hostTaskQueue: `test-hosts-${randomUUID()}`,
     allowPrivateNetworks: true,
     logLevel: 'warn',
     ...overrides,
@@ -75,7 +78,12 @@ export async function startTestStack(overrides: Partial<Config> = {}, options: S
     runtimeInstalled = true;
   }
   const databaseUrl = options.alongside?.databaseUrl ?? (await createTestDatabase());
-  const config = testConfig({ databaseUrl, ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}), ...overrides });
+  const config = testConfig({
+    databaseUrl,
+    ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}),
+    ...(options.alongside ? { hostTaskQueue: options.alongside.config.hostTaskQueue } : {}),
+    ...overrides,
+  });
   const encryptionKey = options.alongside?.encryptionKey ?? generateEncryptionKey();
   const { worker, gate, ledger, gone, events, run, shutdown } = await createHookflowWorker({
     config,

@@ -185,7 +185,7 @@ async function coreScenarios(receiver: StartReceiver): Promise<void> {
     await hookflow.resumeHost(held.authority);
     await hookflow.result(paused.id);
     await save(client, 'deliver-webhook', 'paused-and-resumed', wid(paused.id));
-    await save(client, 'host-circuit', 'paused-by-an-operator', hostWorkflowId(hookflow.taskQueue, held.authority));
+    await save(client, 'host-circuit', 'paused-by-an-operator', hostWorkflowId(hookflow.hostQueue, held.authority));
 
     const failing = await receiver(() => ({ status: 503 }));
     const cancelled = await hookflow.send({ ...webhook(failing.url), retry: { initialIntervalMs: 30_000, maxIntervalMs: 30_000 } });
@@ -217,7 +217,7 @@ async function coreScenarios(receiver: StartReceiver): Promise<void> {
     for (const { id } of opened) await hookflow.result(id);
     await until('the breaker to close', async () => ((await hookflow.hostStatus(flaky.authority)).state === 'closed' ? true : undefined));
     await sleep(2_000);
-    await save(client, 'host-circuit', 'opened-probed-closed', hostWorkflowId(hookflow.taskQueue, flaky.authority));
+    await save(client, 'host-circuit', 'opened-probed-closed', hostWorkflowId(hookflow.hostQueue, flaky.authority));
     process.stdout.write(`  (the healthy host answered ${probes} requests after recovering)\n`);
   } finally {
     await plain.stop();
@@ -238,7 +238,7 @@ async function coreScenarios(receiver: StartReceiver): Promise<void> {
     await hookflow.result(id);
     await save(client, 'deliver-webhook', 'continued-as-new', webhookWorkflowId(id));
     await sleep(2_000);
-    await save(client, 'host-circuit', 'continued-as-new', hostWorkflowId(hookflow.taskQueue, held.authority));
+    await save(client, 'host-circuit', 'continued-as-new', hostWorkflowId(hookflow.hostQueue, held.authority));
   } finally {
     await tiny.stop();
   }

@@ -240,7 +240,7 @@ test('a pause duration that is not positive and bounded is refused by the SDK, a
   });
   await expect(stack.hookflow.pauseHost(b.authority, MAX_PAUSE_MS + 1)).rejects.toThrow(`durationMs: must be an integer from 1 to ${MAX_PAUSE_MS}`);
   // A client that skips the SDK's check meets the workflow's update validator: refused, nothing recorded.
-  const handle = stack.hookflow.client.workflow.getHandle(hostWorkflowId(stack.config.taskQueue, b.authority));
+  const handle = stack.hookflow.client.workflow.getHandle(hostWorkflowId(stack.hookflow.hostQueue, b.authority));
   await stack.hookflow.hostStatus(b.authority);
   await stack.hookflow.resumeHost(b.authority);
   for (const durationMs of [-5, 0, 1.5, MAX_PAUSE_MS + 1]) {
@@ -275,7 +275,7 @@ test('a healthy host costs about one message per worker per interval, not one pe
 test('the host workflow continues as new before its history grows large, under a flood of lease requests, and keeps its state', async () => {
   const authority = 'breaker-history.example:1';
   await stack.hookflow.pauseHost(authority);
-  const handle = stack.hookflow.client.workflow.getHandle(hostWorkflowId(stack.config.taskQueue, authority));
+  const handle = stack.hookflow.client.workflow.getHandle(hostWorkflowId(stack.hookflow.hostQueue, authority));
   const firstRun = (await handle.describe()).runId;
   // 300 lease requests, 50 at a time — the message workers send — half of them registering a new
   // waiter: far more events than one run is allowed to hold here (each is about five).
@@ -292,7 +292,7 @@ test('the host workflow continues as new before its history grows large, under a
   expect(view).toMatchObject({ state: 'paused', pausedWebhooks: 150 });
   // The runs are followed through their histories, which Temporal writes before it answers, rather
   // than listed from visibility, which lags on a busy machine.
-  const runs = await runHistories(stack.hookflow.client, hostWorkflowId(stack.config.taskQueue, authority));
+  const runs = await runHistories(stack.hookflow.client, hostWorkflowId(stack.hookflow.hostQueue, authority));
   expect(runs[0].events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId).toBe(firstRun);
   const lengths = runs.map((h) => h.events?.length ?? 0);
   console.log(`300 lease requests: ${lengths.length} runs of ${lengths.join(', ')} events (continue-as-new suggested at ${CONTINUE_AS_NEW_SUGGESTED_AT})`);
@@ -304,6 +304,6 @@ test('the host workflow continues as new before its history grows large, under a
 
 /** Lease requests (updates) and reports (signals) received by every run of the host's workflow. */
 async function messagesReceived(authority: string): Promise<number> {
-  const runs = await runHistories(stack.hookflow.client, hostWorkflowId(stack.config.taskQueue, authority));
+  const runs = await runHistories(stack.hookflow.client, hostWorkflowId(stack.hookflow.hostQueue, authority));
   return runs.flatMap((h) => h.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes || e.workflowExecutionUpdateAcceptedEventAttributes).length;
 }

@@ -142,6 +142,6 @@ test('a probe that continue-as-new interrupts is still the probe in the next run
   // The last run's one attempt was the probe: an attempt that had lost its probe flag would be held (half-open).
   expect(attemptsIn(runs.at(-1)!)).toBe(1);
   await until('the breaker to close', async () => ((await stack.hookflow.hostStatus(r.authority)).state === 'closed' ? true : undefined), 10_000);
-  const described = await stack.hookflow.client.workflow.getHandle(hostWorkflowId(stack.config.taskQueue, r.authority)).describe();
+  const described = await stack.hookflow.client.workflow.getHandle(hostWorkflowId(stack.hookflow.hostQueue, r.authority)).describe();
   expect(described.status.name).toBe('RUNNING');
 }, 90_000);

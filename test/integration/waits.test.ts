@@ -106,7 +106,7 @@ describe('the host workflow keeps its waiters', () => {
     await Promise.all(Array.from({ length: 8 }, () => stack.hookflow.send({ url: r.url, retry: { ...patient, initialIntervalMs: 10_000, maxIntervalMs: 10_000 } })));
     await until('the breaker to open', async () => ((await stack.hookflow.hostStatus(r.authority)).state === 'open' ? true : undefined));
     // A registration that outlived its webhook (a report that was sent twice, say) is first in line.
-    const host = stack.hookflow.client.workflow.getHandle(hostWorkflowId(stack.config.taskQueue, r.authority));
+    const host = stack.hookflow.client.workflow.getHandle(hostWorkflowId(stack.hookflow.hostQueue, r.authority));
     await host.signal(reportSignal, { requests: 0, failures: 0, waiters: [{ workflowId: 'webhook:wh_gone0000000000000000000000000000', ticket: 1 }] });
     const { id } = await stack.hookflow.send({ url: r.url, retry: patient });
     await statusOf(id, 'paused');
@@ -157,7 +157,7 @@ describe('a host workflow whose release activity fails', () => {
     expect(during).toMatchObject({ state: 'closed', draining: true });
     for (const { id } of sent) expect((await failing.hookflow.result(id)).status).toBe('delivered');
     expect(failuresLeft).toBe(0);
-    const described = await failing.hookflow.client.workflow.getHandle(hostWorkflowId(failing.config.taskQueue, r.authority)).describe();
+    const described = await failing.hookflow.client.workflow.getHandle(hostWorkflowId(failing.hookflow.hostQueue, r.authority)).describe();
     expect(described.status.name).toBe('RUNNING');
   }, 90_000);
 });
