@@ -1,7 +1,7 @@
 /**
- * What a report can be grouped by: one entry per dimension, so campaigns and journey steps each
- * become one entry when their data reaches the ledger. Until then a request for
- * them is refused with a 400 that says so, rather than answered with empty or invented rows.
+ * What a report can be grouped by: one entry per dimension. Journey steps are not in the ledger
+ * yet: a request for them is refused with a 400 that says so, rather than answered with empty or
+ * invented rows.
  */
 
 export interface Dimension {
@@ -27,7 +27,8 @@ export const DIMENSIONS: Readonly<Record<string, Available | Unavailable>> = {
     // A webhook without the tag is grouped under null (an empty CSV cell), so totals still add up.
     make: (name) => ({ column: `tag.${name}`, sql: (param) => `w.tags ->> ${param(name)}` }),
   },
-  campaign: { available: false, why: 'campaigns are not recorded in the ledger yet' },
+  // The ledger's own column (a campaign's webhooks carry it); webhooks of no campaign form the null group.
+  campaign: { available: true, make: () => ({ column: 'campaign', sql: () => 'w.campaign_id' }) },
   journeyStep: { available: false, why: 'journeys are not recorded in the ledger yet' },
   template: {
     available: true,
