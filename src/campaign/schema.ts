@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { InvalidRequestError, type FieldIssue } from '../errors';
 import { parseFilter, type Filter } from '../filter/parse';
-import { ID_PATTERN, ID_RULE, jsonObjectSchema, recipientIdSchema, type Attributes } from '../recipient/schema';
+import { ID_PATTERN, ID_RULE, jsonObjectSchema, recipientInCallSchema, type Attributes } from '../recipient/schema';
 import { RATE_LIMIT_BOUNDS } from '../ratelimit/definitions';
 import { idempotencyKeySchema, toFieldIssues } from '../webhook/schema';
 
@@ -22,13 +22,8 @@ const CRON = /^(@(yearly|annually|monthly|weekly|daily|hourly|every \S+)|\S+( \S
 const int = (min: number, max: number) =>
   z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` });
 
-export const campaignRecipientSchema = z.strictObject({
-  id: recipientIdSchema,
-  /** Merged into the stored recipient before anything is rendered (null removes a key). */
-  attributes: jsonObjectSchema.optional(),
-  /** This recipient's `trigger.*` values, over the call's. */
-  properties: jsonObjectSchema.optional(),
-});
+/** A recipient of a trigger call: its `properties` are its `trigger.*` values, over the call's. */
+export const campaignRecipientSchema = recipientInCallSchema;
 
 const recipientList = z
   .array(campaignRecipientSchema, { error: 'must be an array of { id, attributes?, properties? }' })

@@ -8,6 +8,7 @@
  * (src/filter) with the journey's roots; windows and delays within bounds. What needs the database
  * (templates exist) is checked by the service with `templateRefs`.
  */
+import { z } from 'zod';
 import { RATE_LIMIT_BOUNDS } from '../ratelimit/definitions';
 import { InvalidRequestError, type FieldIssue } from '../errors';
 import { parseFilter, type Root } from '../filter/parse';
@@ -323,3 +324,9 @@ export function listenedEvents(definition: JourneyDefinition): string[] {
   for (const s of definition.steps) if (s.type === 'waitForEvent') for (const p of s.paths) names.add(p.event);
   return [...names];
 }
+
+/** A version number: positive, and within PostgreSQL's integer (larger ones are no version). */
+const versionNumber = z.number({ error: 'must be a published version number' }).refine((n) => Number.isInteger(n) && n >= 1 && n <= 2_147_483_647, { error: 'must be a published version number' });
+
+/** `POST /v1/journeys/:id/migrate`. */
+export const migrateSchema = z.strictObject({ from: versionNumber, to: versionNumber }).refine((m) => m.from !== m.to, { path: ['to'], error: 'must differ from from' });

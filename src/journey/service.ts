@@ -12,9 +12,11 @@ import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNo
 import type pg from 'pg';
 import type { Config } from '../config';
 import { InvalidRequestError, NotFoundError, type FieldIssue } from '../errors';
-import { combinePatches, ID_PATTERN, ID_RULE, jsonObjectSchema, type Attributes } from '../recipient/schema';
+import { z } from 'zod';
+import { combinePatches, ID_PATTERN, ID_RULE, recipientInCallSchema, type Attributes } from '../recipient/schema';
 import { applyPatches, readRecipient, withTransaction } from '../recipient/store';
 import { checkTemplateId } from '../template/schema';
+import { toFieldIssues } from '../webhook/schema';
 import type { TemplateService } from '../template/service';
 import {
   ENTER_AUDIENCE_WORKFLOW,
@@ -30,7 +32,7 @@ import {
   type RunJourneyInput,
   type RunView,
 } from './definitions';
-import { parseJourney, templateRefs } from './schema';
+import { migrateSchema, parseJourney, templateRefs } from './schema';
 import { JourneyStore, recipientKey, type PublishedJourney } from './store';
 
 /** Two-key advisory locks (this class, hash of journey and recipient key): a key space of their own. */
@@ -247,13 +249,9 @@ export class JourneyService {
   /** Moves runs of `from` that wait in a delay or waitForEvent step whose id `to` also has onto `to`. */
   async migrate(id: string, input: unknown): Promise<{ moved: number; stayed: number }> {
     checkJourneyId(id);
-    const issues: FieldIssue[] = [];
-    const o = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-    for (const field of ['from', 'to']) if (!Number.isInteger(o[field]) || (o[field] as number) < 1) issues.push({ field, message: 'must be a published version number' });
-    if (issues.length === 0 && o.from === o.to) issues.push({ field: 'to', message: 'must differ from from' });
-    if (issues.length > 0) throw new InvalidRequestError(issues);
-    const from = o.from as number;
-    const to = o.to as number;
+    const parsed = migrateSchema.safeParse(input ?? {});
+    if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error, input ?? {}, '(migrate)').map((i) => (i.message === 'is required' ? { ...i, message: 'must be a published version number' } : i)));
+    const { from, to } = parsed.data;
     const target = await this.store.version(id, to);
     if (!target) throw new InvalidRequestError([{ field: 'to', message: `journey ${id} has no version ${to}` }]);
     if (!(await this.store.version(id, from))) throw new InvalidRequestError([{ field: 'from', message: `journey ${id} has no version ${from}` }]);
@@ -316,28 +314,11 @@ function checkRecipient(id: string): void {
   if (!ID_PATTERN.test(id)) throw new InvalidRequestError([{ field: 'recipientId', message: ID_RULE }]);
 }
 
+/** `POST /v1/journeys/:id/entries` `{ recipients }`: each recipient as in a campaign's trigger call. */
+const entriesSchema = z.strictObject({ recipients: z.array(recipientInCallSchema).min(1).max(MAX_ENTRIES_PER_CALL) });
+
 function parseEntries(input: unknown): EnterRecipient[] {
-  const o = input as { recipients?: unknown } | undefined;
-  const list = o?.recipients;
-  if (typeof input !== 'object' || input === null || !Array.isArray(list) || list.length === 0 || list.length > MAX_ENTRIES_PER_CALL) {
-    throw new InvalidRequestError([{ field: 'recipients', message: `must be an array of 1 to ${MAX_ENTRIES_PER_CALL} { id, attributes?, properties? }` }]);
-  }
-  const issues: FieldIssue[] = [];
-  for (const key of Object.keys(input)) if (key !== 'recipients') issues.push({ field: key, message: 'is not a known field' });
-  const out = list.map((r: unknown, i): EnterRecipient => {
-    const at = `recipients.${i}`;
-    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
-      issues.push({ field: at, message: 'must be { id, attributes?, properties? }' });
-      return { id: '' };
-    }
-    const x = r as Record<string, unknown>;
-    for (const key of Object.keys(x)) if (!['id', 'attributes', 'properties'].includes(key)) issues.push({ field: `${at}.${key}`, message: 'is not a known field' });
-    if (typeof x.id !== 'string' || !ID_PATTERN.test(x.id)) issues.push({ field: `${at}.id`, message: ID_RULE });
-    for (const field of ['attributes', 'properties'] as const) {
-      if (x[field] !== undefined && !jsonObjectSchema.safeParse(x[field]).success) issues.push({ field: `${at}.${field}`, message: 'must be a JSON object (up to 500 keys, 64 KiB)' });
-    }
-    return { id: x.id as string, ...(x.attributes ? { attributes: x.attributes as Attributes } : {}), ...(x.properties ? { properties: x.properties as Attributes } : {}) };
-  });
-  if (issues.length > 0) throw new InvalidRequestError(issues);
-  return out;
+  const result = entriesSchema.safeParse(input);
+  if (!result.success) throw new InvalidRequestError(toFieldIssues(result.error, input, 'recipients'));
+  return result.data.recipients as EnterRecipient[];
 }

@@ -26,6 +26,15 @@ export const jsonObjectSchema = z
   .refine((o) => Object.keys(o).length <= MAX_KEYS, { error: `must have at most ${MAX_KEYS} keys` })
   .refine((o) => Buffer.byteLength(JSON.stringify(o)) <= MAX_JSON_OBJECT_BYTES, { error: `must be at most ${MAX_JSON_OBJECT_BYTES} bytes as JSON` });
 
+/** A recipient named in an API call (a campaign trigger, a journey entry): merged attributes, and its own `trigger.*`/entry properties. */
+export const recipientInCallSchema = z.strictObject({
+  id: recipientIdSchema,
+  /** Merged into the stored recipient before anything is rendered (null removes a key). */
+  attributes: jsonObjectSchema.optional(),
+  /** This recipient's own properties, over the call's. */
+  properties: jsonObjectSchema.optional(),
+});
+
 export const recipientPutSchema = z.strictObject({ attributes: jsonObjectSchema });
 
 export type Attributes = Record<string, unknown>;

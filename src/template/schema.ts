@@ -15,7 +15,7 @@ export const SECRET_NAME = /^[A-Za-z0-9_]{1,64}$/;
 
 const json = z.json({ error: 'must be a JSON value' });
 
-const templateSchema = z.strictObject({
+export const templateSchema = z.strictObject({
   method: z
     .string({ error: `must be one of ${METHODS.join(', ')}` })
     .transform((m) => m.toUpperCase())
@@ -91,7 +91,7 @@ const contextFields = {
 };
 
 /** `POST /v1/templates/:id/preview`: what the template is rendered with. */
-const previewSchema = z.strictObject(contextFields);
+export const previewSchema = z.strictObject(contextFields);
 export type PreviewInput = z.input<typeof previewSchema>;
 export type PreviewContext = z.output<typeof previewSchema>;
 

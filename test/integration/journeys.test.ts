@@ -437,6 +437,8 @@ describe('bad definitions are refused with 400 naming the step and the field', (
     expect(bad.status).toBe(400);
     expect(bad.body.issues.map((i: { field: string }) => i.field)).toEqual(['recipients.1.id', 'recipients.2.colour']);
     expect((await call('POST', '/v1/journeys/entries-checked/migrate', { from: 1 })).body.issues).toEqual([{ field: 'to', message: 'must be a published version number' }]);
+    // Found by the API fuzzer: a version past PostgreSQL's integer was a 500.
+    expect((await call('POST', '/v1/journeys/entries-checked/migrate', { from: 1, to: 2 ** 53 })).body.issues).toEqual([{ field: 'to', message: 'must be a published version number' }]);
     expect((await call('GET', '/v1/journeys/entries-checked/runs/nobody')).status).toBe(404);
   });
 

@@ -145,3 +145,24 @@ same<z.output<typeof hostSchema>, HostView>(true);
 same<z.output<typeof goneEndpointsSchema>['data'][number], GoneEndpoint>(true);
 same<z.output<typeof campaignViewSchema>, CampaignView>(true);
 same<z.output<typeof dispatchCountsSchema>, DispatchCounts>(true);
+
+/**
+ * Answers of the template, recipient, event, journey and report routes, described by their keys;
+ * the values are the SDK's own types (README: Templates, Recipients and events, Journeys, Reports).
+ */
+const described = (keys: Record<string, z.ZodType>, what: string) => z.looseObject(keys).describe(what);
+export const templateSavedSchema = described({ id: z.string(), version: z.number().int() }, 'The template version saved, or the latest when nothing changed');
+export const templateViewSchema = described({ id: z.string(), version: z.number().int(), createdAt: z.string(), url: z.string(), method: z.string() }, 'A template version');
+export const previewAnswerSchema = described({ request: z.looseObject({ method: z.string(), url: z.string() }) }, 'The rendered request (secrets shown as ***); nothing is sent');
+export const recipientAnswerSchema = described({ id: z.string(), attributes: z.record(z.string(), z.unknown()) }, 'A recipient and its attributes');
+export const erasureSchema = z.object({ id: z.string(), erased: z.literal(true), events: z.number().int() });
+export const eventsAcceptedSchema = z.object({ events: z.array(z.looseObject({ id: z.string(), created: z.boolean() })) });
+export const journeySavedSchema = z.object({ id: z.string(), draft: z.literal('saved') });
+export const journeyViewSchema = described({ id: z.string() }, 'The draft, the published versions and counts');
+export const publishedSchema = described({ version: z.number().int() }, 'The version published');
+export const entriesAnswerSchema = described({ version: z.number().int(), entries: z.array(z.looseObject({ recipientId: z.string(), entered: z.boolean() })) }, 'Each recipient entered or not, and why');
+export const migrateAnswerSchema = described({ moved: z.number().int(), stayed: z.number().int() }, 'Runs moved onto the new version, and runs left where they were');
+export const runViewSchema = described({ version: z.number().int(), status: z.string() }, "A recipient's run: status, current step, path and context");
+export const runExitSchema = described({}, 'The run was told to exit');
+export const reportSchema = z.object({ data: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))) }).describe('Rows of flat keys, the same as the CSV columns');
+export const failuresSchema = z.object({ data: z.array(z.looseObject({ id: z.string(), workflowUrl: z.string().nullable() })) });

@@ -28,6 +28,8 @@ interface RouteDoc {
   /** Answers by status code; every route may also answer 401, 500 and 503 (added below). */
   responses: Record<number, z.ZodType | null>;
   public?: boolean;
+  /** The 200 answer may also be CSV (`Accept: text/csv` or `format=csv`). */
+  csv?: boolean;
   /** OpenAPI links: where an answer's values lead (for readers, and for schemathesis's stateful phase). */
   links?: Record<number, Record<string, { operationId: string; parameters: Record<string, string> }>>;
 }
@@ -120,6 +122,23 @@ function routes(maxBodyBytes: number): Record<string, RouteDoc> {
     'POST /v1/campaigns/:id/pause': { operationId: 'pauseCampaign', summary: 'Hold a campaign: nothing new starts', tags: ['campaigns'], params: take.campaignParams, responses: { 200: answer.campaignViewSchema, 400: err, 404: err } },
     'POST /v1/campaigns/:id/resume': { operationId: 'resumeCampaign', summary: 'Resume a paused or stopped campaign', tags: ['campaigns'], params: take.campaignParams, responses: { 200: answer.campaignViewSchema, 400: err, 404: err } },
     'POST /v1/campaigns/:id/stop': { operationId: 'stopCampaign', summary: 'Stop a campaign: what it has not sent is cancelled', tags: ['campaigns'], params: take.campaignParams, responses: { 200: answer.campaignViewSchema, 400: err, 404: err } },
+    'PUT /v1/templates/:id': { operationId: 'saveTemplate', summary: 'Save a new template version when the content changed', tags: ['templates'], params: take.templateParams, body: take.templateBody, responses: { 200: answer.templateSavedSchema, 201: answer.templateSavedSchema, 400: err, 413: err, 415: err } },
+    'GET /v1/templates/:id': { operationId: 'getTemplate', summary: "A template's latest version", tags: ['templates'], params: take.templateParams, responses: { 200: answer.templateViewSchema, 400: err, 404: err } },
+    'GET /v1/templates/:id/versions/:n': { operationId: 'getTemplateVersion', summary: 'One version of a template', tags: ['templates'], params: take.templateVersionParams, responses: { 200: answer.templateViewSchema, 400: err, 404: err } },
+    'POST /v1/templates/:id/preview': { operationId: 'previewTemplate', summary: 'Render a template, sending nothing', tags: ['templates'], params: take.templateParams, querystring: take.previewQuery, body: take.previewBody, responses: { 200: answer.previewAnswerSchema, 400: err, 404: err, 413: err, 415: err } },
+    'PUT /v1/recipients/:id': { operationId: 'putRecipient', summary: "Merge attributes into a recipient (null removes one)", tags: ['recipients'], params: take.recipientParams, body: take.recipientBody, responses: { 200: answer.recipientAnswerSchema, 400: err, 413: err, 415: err } },
+    'GET /v1/recipients/:id': { operationId: 'getRecipient', summary: 'A recipient and its attributes', tags: ['recipients'], params: take.recipientParams, responses: { 200: answer.recipientAnswerSchema, 400: err, 404: err } },
+    'DELETE /v1/recipients/:id': { operationId: 'eraseRecipient', summary: "Erase a recipient's attributes and events", tags: ['recipients'], params: take.recipientParams, responses: { 200: answer.erasureSchema, 400: err, 404: err } },
+    'POST /v1/events': { operationId: 'trackEvents', summary: 'Record custom events (202 once durable)', tags: ['events'], body: take.eventsBody, responses: { 202: answer.eventsAcceptedSchema, 400: err, 413: err, 415: err } },
+    'PUT /v1/journeys/:id': { operationId: 'saveJourney', summary: "Save a journey's draft", tags: ['journeys'], params: take.journeyParams, body: take.journeyBody, responses: { 200: answer.journeySavedSchema, 201: answer.journeySavedSchema, 400: err, 413: err, 415: err } },
+    'GET /v1/journeys/:id': { operationId: 'getJourney', summary: "A journey's draft, versions and counts", tags: ['journeys'], params: take.journeyParams, responses: { 200: answer.journeyViewSchema, 400: err, 404: err } },
+    'POST /v1/journeys/:id/publish': { operationId: 'publishJourney', summary: 'Check the draft and publish it as the next version', tags: ['journeys'], params: take.journeyParams, responses: { 201: answer.publishedSchema, 400: err, 404: err } },
+    'POST /v1/journeys/:id/entries': { operationId: 'enterJourney', summary: 'Enter recipients into the latest version (API entry)', tags: ['journeys'], params: take.journeyParams, body: take.entriesBody, responses: { 202: answer.entriesAnswerSchema, 400: err, 404: err, 413: err, 415: err } },
+    'POST /v1/journeys/:id/migrate': { operationId: 'migrateJourney', summary: 'Move waiting runs of one version onto another', tags: ['journeys'], params: take.journeyParams, body: take.migrateBody, responses: { 200: answer.migrateAnswerSchema, 400: err, 404: err, 413: err, 415: err } },
+    'GET /v1/journeys/:id/runs/:recipientId': { operationId: 'getJourneyRun', summary: "A recipient's run", tags: ['journeys'], params: take.journeyRunParams, responses: { 200: answer.runViewSchema, 400: err, 404: err } },
+    'POST /v1/journeys/:id/runs/:recipientId/exit': { operationId: 'exitJourneyRun', summary: "End a recipient's run where it is", tags: ['journeys'], params: take.journeyRunParams, responses: { 202: answer.runExitSchema, 400: err, 404: err } },
+    'GET /v1/reports': { operationId: 'getReport', summary: "The ledger's numbers, bucketed and grouped (JSON or CSV)", tags: ['reports'], querystring: take.reportQuery, csv: true, responses: { 200: answer.reportSchema, 400: err } },
+    'GET /v1/reports/failures': { operationId: 'getRecentFailures', summary: 'The latest failed webhooks', tags: ['reports'], querystring: take.failuresQuery, responses: { 200: answer.failuresSchema, 400: err } },
     'GET /healthz': { operationId: 'health', summary: 'Each dependency reachable or not', tags: ['health'], public: true, responses: { 200: answer.healthSchema, 503: answer.healthSchema } },
   };
 }
@@ -137,7 +156,8 @@ function routeSchema(doc: RouteDoc): FastifySchema {
   const all: Record<number, z.ZodType | null> = { ...doc.responses, 500: err, 503: doc.responses[503] ?? err };
   if (!doc.public) all[401] = err;
   for (const [code, schema] of Object.entries(all)) {
-    response[code] = schema === null ? { type: 'null', description: 'No content' } : { description: schema.description ?? `HTTP ${code}`, content: { 'application/json': { schema: jsonSchema(schema, 'output') } } };
+    const csv = doc.csv && code === '200' ? { 'text/csv': { schema: { type: 'string' } } } : {};
+    response[code] = schema === null ? { type: 'null', description: 'No content' } : { description: schema.description ?? `HTTP ${code}`, content: { 'application/json': { schema: jsonSchema(schema, 'output') }, ...csv } };
   }
   return {
     operationId: doc.operationId,

@@ -6,9 +6,15 @@
 import { z } from 'zod';
 import { MAX_PAUSE_MS } from '../../breaker/definitions';
 import { campaignSchema, triggerCallSchema } from '../../campaign/schema';
+import { eventBatchSchema, eventSchema } from '../../event/schema';
 import { WEBHOOK_STATUSES } from '../../delivery/definitions';
+import { migrateSchema } from '../../journey/schema';
 import { LIST_LIMIT } from '../../ledger/list-query';
+import { RATE_LIMIT_BOUNDS } from '../../ratelimit/definitions';
+import { recipientInCallSchema, recipientPutSchema } from '../../recipient/schema';
+import { BUCKETS } from '../../report/params';
 import { recoverFilterSchema } from '../../recovery/filter';
+import { previewSchema, templateSchema } from '../../template/schema';
 import { schemaFor } from '../../webhook/schema';
 
 export const webhookBody = (maxBodyBytes: number) => schemaFor({ maxBodyBytes });
@@ -39,3 +45,37 @@ export const campaignBody = campaignSchema;
 export const triggerBody = triggerCallSchema;
 export const campaignParams = z.object({ id: z.string().describe('A campaign id: 1-128 of A-Z a-z 0-9 _ . @ -') });
 export const dispatchParams = z.object({ id: z.string().describe('A campaign id'), dispatchId: z.string().describe('`dp_` and 32 hex digits, as the trigger call answered') });
+
+export const templateBody = templateSchema;
+export const previewBody = previewSchema;
+export const templateParams = z.object({ id: z.string().describe('A template id: 1-128 of A-Z a-z 0-9 _ . @ -') });
+export const templateVersionParams = templateParams.extend({ n: z.string().regex(/^[1-9]\d{0,8}$/).describe('A version number') });
+export const previewQuery = z.object({ version: z.string().regex(/^[1-9]\d{0,8}$/).optional().describe('Absent: the latest version') });
+
+export const recipientParams = z.object({ id: z.string().describe('A recipient id: 1-128 of A-Z a-z 0-9 _ . @ -') });
+export const recipientBody = recipientPutSchema;
+/** One event, or up to 100 in `events`. */
+export const eventsBody = z.union([eventSchema, eventBatchSchema]);
+
+export const journeyParams = z.object({ id: z.string().describe('A journey id: 1-128 of A-Z a-z 0-9 _ . @ -') });
+export const journeyRunParams = journeyParams.extend({ recipientId: z.string().describe('The recipient whose run it is') });
+/** A journey draft; its steps are checked by the journey's own validator, which names step and field (README, Journeys). */
+export const journeyBody = z.looseObject({
+  entry: z.looseObject({ type: z.enum(['event', 'api', 'schedule']) }),
+  steps: z.array(z.looseObject({ id: z.string(), type: z.string() })).max(200),
+  exitOn: z.array(z.looseObject({ event: z.string() })).optional(),
+  reEntry: z.union([z.enum(['never', 'afterExit']), z.strictObject({ afterSeconds: z.number().int() })]).optional(),
+  rateLimitPerMinute: z.number().int().min(RATE_LIMIT_BOUNDS[0]).max(RATE_LIMIT_BOUNDS[1]).optional(),
+});
+export const entriesBody = z.strictObject({ recipients: z.array(recipientInCallSchema).min(1) });
+export const migrateBody = migrateSchema;
+
+export const reportQuery = z.object({
+  groupBy: z.string().optional().describe('host, tag.<name>, template or campaign'),
+  since: rfc3339.optional().describe('Inclusive, RFC 3339'),
+  until: rfc3339.optional().describe('Exclusive, RFC 3339'),
+  bucket: z.enum(BUCKETS).optional(),
+  timezone: z.string().optional().describe('An IANA time zone; default UTC'),
+  format: z.enum(['json', 'csv']).optional(),
+});
+export const failuresQuery = z.object({ limit: z.string().regex(/^\d+$/).optional().describe('1-100, default 20') });
