@@ -3,143 +3,57 @@
  * and starts one delivery workflow; the other calls read or steer that workflow. The HTTP API is
  * built on this class.
  */
-import {
-  Connection,
-  type Client,
-  WithStartWorkflowOperation,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { Connection, type Client } from '@temporalio/client';
 import type pg from 'pg';
-import {
-  controlProblem,
-  controlUpdate,
-  HOST_CIRCUIT_WORKFLOW,
-  hostCircuitStart,
-  hostQuery,
-  hostTaskQueue,
-  hostWorkflowId,
-  idleHostView,
-  type HostCircuitWorkflow,
-  type HostControl,
-  type HostView,
-} from '../breaker/definitions';
+import { hostTaskQueue, type HostView } from '../breaker/definitions';
 import { breakerSettings } from '../breaker/settings';
+import { CampaignService } from '../campaign/service';
+import type { CampaignInput, CampaignView, DispatchCounts, TriggerCallInput } from '../campaign/schema';
+import type { SenderDeps } from '../campaign/sender';
 import { loadConfig, type Config } from '../config';
 import { resolveEncryptionKey } from '../data-dir';
 import { onDatabase } from '../db/errors';
 import { createPool, resolveDatabaseUrl } from '../db/pool';
-import {
-  DELIVER_WEBHOOK_WORKFLOW,
-  SEARCH_ATTRIBUTES,
-  stateQuery,
-  webhookWorkflowId,
-  type DeliverWebhookWorkflow,
-  type DeliveryInput,
-  type WebhookState,
-} from '../delivery/definitions';
-import { InvalidRequestError, JobNotFoundError, NotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import type { WebhookState } from '../delivery/definitions';
 import { listGone, parseEndpointHash, reenable, type GoneEndpoint } from '../endpoint/gone';
+import { JobNotFoundError, NotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
 import { parseEvents, type EventInput } from '../event/schema';
 import { ingestEvents, type Accepted } from '../event/store';
+import type { RunView } from '../journey/definitions';
+import { JourneyService, type EntryResult, type JourneyView } from '../journey/service';
 import { parseListFilter, type ListPage } from '../ledger/list-query';
 import { LedgerStore, type AttemptSummary } from '../ledger/store';
+import { combinePatches, parseRecipientId, parseRecipientPut, type Attributes, type Recipient } from '../recipient/schema';
+import { eraseRecipient, putRecipient, readRecipient, type Erasure } from '../recipient/store';
+import { RECOVER_WEBHOOKS_WORKFLOW, recoveryWorkflowId, type JobView, type RecoverWebhooksWorkflow } from '../recovery/definitions';
+import { parseRecoverFilter, type RecoverFilterInput } from '../recovery/filter';
+import { createRecoveryJob, jobView } from '../recovery/store';
 import type { Report } from '../report/columns';
 import { parseReportQuery, type ReportQuery } from '../report/params';
 import { recentFailures, runReport, type RecentFailure } from '../report/store';
-import { hostKeyOfAuthority } from '../net/host-key';
-import { RECOVER_WEBHOOKS_WORKFLOW, recoveryWorkflowId, type JobView, type RecoverWebhooksWorkflow } from '../recovery/definitions';
-import { parseRecoverFilter, type RecoverFilterInput } from '../recovery/filter';
-import { combinePatches, parseRecipientId, parseRecipientPut, type Attributes, type Recipient } from '../recipient/schema';
-import { eraseRecipient, putRecipient, readRecipient, type Erasure } from '../recipient/store';
-import { createRecoveryJob, jobView } from '../recovery/store';
+import { isTemplated, type PreviewInput, type TemplatedWebhookInput, type TemplateInput } from '../template/schema';
+import { TemplateService, type SendExtras } from '../template/service';
+import type { StoredVersion } from '../template/store';
 import { parseEncryptionKey } from '../temporal/codec';
 import { hookflowClient, temporalAddressOf } from '../temporal/connect';
 import { temporalUnavailable } from '../temporal/unavailable';
 import { prepareDelivery } from '../webhook/prepare';
-import { summarise } from '../webhook/redact';
 import { parseWebhook, type WebhookInput } from '../webhook/schema';
-import { CampaignService } from '../campaign/service';
-import type { CampaignInput, CampaignView, DispatchCounts, TriggerCallInput } from '../campaign/schema';
-import type { SenderDeps } from '../campaign/sender';
-import { isTemplated, type PreviewInput, type TemplatedWebhookInput, type TemplateInput } from '../template/schema';
-import { TemplateService, type SendExtras } from '../template/service';
-import { JourneyService, type EntryResult, type JourneyView } from '../journey/service';
-import type { RunView } from '../journey/definitions';
-import type { StoredVersion } from '../template/store';
+import { HostControls } from './host-controls';
+import { DEFAULT_CALL_TIMEOUT_MS, listQueryOf, type Caller, type HookflowOptions, type ListOptions, type SendResult } from './options';
+import { WebhookWorkflows, type TemporalCall } from './webhook-workflows';
 
-/** Attempts carried into a manual retry, so its record shows what came before. */
-const CARRIED_ATTEMPTS_ON_RETRY = 50;
-
-export interface HookflowOptions {
-  /** Temporal frontend. @default TEMPORAL_ADDRESS, else `localhost:<HOOKFLOW_DEV_TEMPORAL_PORT>` */
-  address?: string;
-  /** @default TEMPORAL_NAMESPACE (`default`) */
-  namespace?: string;
-  /** Base64 AES-256 key shared with the worker. @default HOOKFLOW_ENCRYPTION_KEY, else the data dir's key */
-  encryptionKey?: string;
-  /** Use an existing Temporal client (its data converter must hold Hookflow's codec). */
-  client?: Client;
-  /** Settings; @default loadConfig(process.env) */
-  config?: Config;
-  /**
-   * Hookflow's PostgreSQL, for lists, attempts, recovery and reads after Temporal's retention
-   * (sending needs none). @default DATABASE_URL, else the embedded one of a running `npm start`
-   */
-  databaseUrl?: string;
-  /**
-   * Ask Temporal to hand each new webhook's first workflow task straight to a worker in this
-   * process (eager workflow start), saving a round trip through the task queue. Only useful when
-   * `client` runs on the NativeConnection of a Hookflow worker in the same process. @default false
-   */
-  eagerStart?: boolean;
-  /**
-   * How long one Temporal call (start, describe, query, pause) may take before it fails as Temporal
-   * unreachable (DependencyUnavailableError). `result()` waits without bound; `cancel()` waits three times this long for a worker to carry out the cancel. @default 10000
-   */
-  callTimeoutMs?: number;
-}
-
-/** By then a healthy Temporal has answered long ago; an API caller gets its 503 instead of waiting on retries. */
-const DEFAULT_CALL_TIMEOUT_MS = 10_000;
-
-/** Filters of `list`; see `GET /v1/webhooks`. */
-export interface ListOptions {
-  status?: string;
-  host?: string;
-  tags?: Record<string, string>;
-  /** Inclusive. */
-  since?: Date | string;
-  /** Exclusive. */
-  until?: Date | string;
-  /** 1-500. @default 50 */
-  limit?: number;
-  /** `nextCursor` of the previous page. */
-  cursor?: string;
-}
-
-/** Who asks: a Hookflow-to-Hookflow webhook's request (src/self/credential.ts) is `hops` deep. */
-export interface Caller {
-  /** Self webhooks that led to this call. @default 0 */
-  hops?: number;
-}
-
-export interface SendResult {
-  id: string;
-  /** false when an earlier send with the same idempotency key already created this webhook. */
-  created: boolean;
-  /** Set when a templated webhook failed to render: it is `failed` at once, with `reason` (`render_error: …`). */
-  status?: 'failed';
-  reason?: string;
-}
+export type { Caller, HookflowOptions, ListOptions, SendResult } from './options';
 
 export class Hookflow {
   private store?: LedgerStore;
   private templateService?: TemplateService;
   private journeyService?: JourneyService;
   private campaignService?: CampaignService;
+  /** Each webhook's delivery workflow. */
+  private readonly workflows: WebhookWorkflows;
+  /** The hosts' breaker workflows. */
+  private readonly hosts: HostControls;
 
   private constructor(
     readonly client: Client,
@@ -150,7 +64,11 @@ export class Hookflow {
     private readonly databaseUrl: string | undefined,
     private readonly eagerStart: boolean,
     private readonly callTimeoutMs: number,
-  ) {}
+  ) {
+    const temporal: TemporalCall = (call, extraMs) => this.temporal(call, extraMs);
+    this.workflows = new WebhookWorkflows(client, config.taskQueue, eagerStart, temporal);
+    this.hosts = new HostControls(client, hostTaskQueue(config), breakerSettings(config), temporal);
+  }
 
   /** The host workflows' task queue: they are `host:<this queue>:<host key>`. */
   get hostQueue(): string {
@@ -179,14 +97,8 @@ export class Hookflow {
     const parsed = parseWebhook(webhook, { maxBodyBytes: this.config.maxBodyBytes });
     if (caller.hops) parsed.hops = Math.max(parsed.hops ?? 0, caller.hops);
     const input = prepareDelivery(parsed, { maxRetryAfterMs: this.config.maxRetryAfterMs, sendActivity: this.config.sendActivity });
-    try {
-      await this.start(input, 'REJECT_DUPLICATE');
-      return { id: input.id, created: true };
-    } catch (err) {
-      // Only an idempotency key can make the id collide: the earlier webhook stands.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return { id: input.id, created: false };
-      throw err;
-    }
+    // Only an idempotency key can make the id collide: the earlier webhook stands.
+    return { id: input.id, created: await this.workflows.startOnce(input) };
   }
 
   /**
@@ -203,16 +115,8 @@ export class Hookflow {
     const repeatable = send.idempotencyKey !== undefined || extras.id !== undefined;
     // A render failure lives only in the ledger: a repeated key finds it there.
     if (repeatable && (await onDatabase(() => templates.known(id)))) return { id, created: false };
-    if (prepared.ok) {
-      try {
-        await this.start(prepared.input, 'REJECT_DUPLICATE');
-        return { id, created: true };
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return { id, created: false };
-        throw err;
-      }
-    }
-    if (repeatable && (await this.exists(id))) return { id, created: false };
+    if (prepared.ok) return { id, created: await this.workflows.startOnce(prepared.input) };
+    if (repeatable && (await this.workflows.exists(id))) return { id, created: false };
     const created = await onDatabase(() => templates.recordFailure(prepared.failure));
     return created ? { id, created, status: 'failed', reason: prepared.reason } : { id, created };
   }
@@ -288,23 +192,15 @@ export class Hookflow {
   campaignSender(): SenderDeps {
     return {
       templates: this.templates(),
-      start: async (input, startDelayMs) => {
-        try {
-          await this.start(input, 'REJECT_DUPLICATE', startDelayMs);
-          return true;
-        } catch (err) {
-          if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
-          throw err;
-        }
-      },
+      start: (input, startDelayMs) => this.workflows.startOnce(input, startDelayMs),
     };
   }
 
   /** The webhook's status and attempts so far: live from Temporal, else (after its retention) from the ledger. */
   async status(id: string): Promise<WebhookState> {
-    const handle = this.handle(id);
+    const handle = this.workflows.handle(id);
     try {
-      return await this.stateOf(handle, await this.describeStatus(id, handle));
+      return await this.workflows.stateOf(handle, await this.workflows.describeStatus(id, handle));
     } catch (err) {
       if (!(err instanceof WebhookNotFoundError) || !this.hasLedger()) throw err;
       const kept = await onDatabase(() => this.ledger().state(id));
@@ -467,26 +363,17 @@ export class Hookflow {
     return onDatabase(() => recentFailures(this.ledger().pool, Math.min(Math.max(Math.trunc(limit), 1), 100)));
   }
 
-  /** The state of the latest run, given its Temporal status (the latest run is never continued-as-new). */
-  private async stateOf(handle: WorkflowHandle, status: string): Promise<WebhookState> {
-    if (status === 'COMPLETED') return this.temporal(() => handle.result());
-    const state = await this.temporal(() => handle.query(stateQuery));
-    if (status === 'TERMINATED') return { ...state, status: 'cancelled', reason: 'terminated by an operator' };
-    if (status !== 'RUNNING') return { ...state, status: 'failed', reason: `workflow ${status.toLowerCase()}` };
-    return state;
-  }
-
   /** Waits until the webhook is delivered, failed or cancelled, and returns its final state. */
   async result(id: string): Promise<WebhookState> {
-    await this.describeStatus(id, this.handle(id));
-    return this.handle(id).result();
+    await this.workflows.describeStatus(id, this.workflows.handle(id));
+    return this.workflows.handle(id).result();
   }
 
   /** Stops a pending webhook; it ends as `cancelled`. */
   async cancel(id: string): Promise<WebhookState> {
-    const handle = this.handle(id);
-    const status = await this.describeStatus(id, handle);
-    if (status !== 'RUNNING') throw new WebhookConflictError(id, (await this.stateOf(handle, status)).status, 'cancel');
+    const handle = this.workflows.handle(id);
+    const status = await this.workflows.describeStatus(id, handle);
+    if (status !== 'RUNNING') throw new WebhookConflictError(id, (await this.workflows.stateOf(handle, status)).status, 'cancel');
     await handle.cancel();
     // The cancel is recorded; a worker carries it out. With none running, answer unavailable
     // (it is safe to cancel again) rather than wait without end.
@@ -498,18 +385,19 @@ export class Hookflow {
    * window. Its earlier attempts stay in its record.
    */
   async retry(id: string): Promise<SendResult> {
-    const handle = this.handle(id);
+    const handle = this.workflows.handle(id);
     let status: string;
     try {
-      status = await this.describeStatus(id, handle);
+      status = await this.workflows.describeStatus(id, handle);
     } catch (err) {
       // Temporal has forgotten it (retention): the ledger kept the request.
       if (err instanceof WebhookNotFoundError && this.hasLedger()) return this.retryFromLedger(id, err);
       throw err;
     }
-    const previous = await this.stateOf(handle, status);
+    const previous = await this.workflows.stateOf(handle, status);
     if (status === 'RUNNING') throw new WebhookConflictError(id, previous.status, 'retry');
-    return this.restart(id, await this.originalInput(handle), previous);
+    await this.workflows.restart(id, await this.workflows.originalInput(handle), previous);
+    return { id, created: false };
   }
 
   private async retryFromLedger(id: string, notFound: WebhookNotFoundError): Promise<SendResult> {
@@ -517,29 +405,13 @@ export class Hookflow {
     // A templated webhook that failed to render has no request to send again: its data must change.
     if (!input && previous?.reason?.startsWith('render_error')) throw new WebhookConflictError(id, 'failed, with nothing rendered to send again', 'retry');
     if (!input || !previous) throw notFound;
-    return this.restart(id, input, previous);
-  }
-
-  private async restart(id: string, input: Omit<DeliveryInput, 'carried'>, previous: WebhookState): Promise<SendResult> {
-    const attempts = previous.attempts.slice(-CARRIED_ATTEMPTS_ON_RETRY);
-    try {
-      await this.start({ ...input, carried: { createdAt: previous.createdAt, attempts, windowStart: attempts.length, manual: true } }, 'ALLOW_DUPLICATE');
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new WebhookConflictError(id, 'pending', 'retry');
-      throw err;
-    }
+    await this.workflows.restart(id, input, previous);
     return { id, created: false };
   }
 
   /** The host's breaker state; a host Hookflow has not heard from recently reads as closed and empty. */
   async hostStatus(authority: string): Promise<HostView> {
-    const key = hostKeyOfAuthority(authority);
-    try {
-      return await this.temporal(() => this.client.workflow.getHandle(hostWorkflowId(this.hostQueue, key)).query(hostQuery));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return idleHostView(key);
-      throw err;
-    }
+    return this.hosts.status(authority);
   }
 
   /**
@@ -548,29 +420,12 @@ export class Hookflow {
    * on no new attempt to the host starts.
    */
   async pauseHost(authority: string, durationMs?: number): Promise<HostView> {
-    return this.controlHost(authority, durationMs === undefined ? { action: 'pause' } : { action: 'pause', durationMs });
+    return this.hosts.control(authority, durationMs === undefined ? { action: 'pause' } : { action: 'pause', durationMs });
   }
 
   /** Lifts a pause (or an open breaker): waiting webhooks are released, paced. */
   async resumeHost(authority: string): Promise<HostView> {
-    return this.controlHost(authority, { action: 'resume' });
-  }
-
-  private async controlHost(authority: string, control: HostControl): Promise<HostView> {
-    const key = hostKeyOfAuthority(authority);
-    const problem = controlProblem(control);
-    if (problem) throw new InvalidRequestError([{ field: 'durationMs', message: problem.replace(/^durationMs /, '') }]);
-    // A pause answers once the workers took the news: up to two report intervals on top.
-    return this.temporal(() =>
-      this.client.workflow.executeUpdateWithStart(controlUpdate, {
-        args: [control],
-        startWorkflowOperation: new WithStartWorkflowOperation<HostCircuitWorkflow>(HOST_CIRCUIT_WORKFLOW, {
-          ...hostCircuitStart(key, this.hostQueue, breakerSettings(this.config)),
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
-      }),
-      2 * breakerSettings(this.config).leaseMs,
-    );
+    return this.hosts.control(authority, { action: 'resume' });
   }
 
   /** Runs a bounded Temporal call; Temporal being out of reach becomes a DependencyUnavailableError. */
@@ -637,66 +492,4 @@ export class Hookflow {
     return this.campaignService;
   }
 
-  /** Whether Temporal has a webhook with this id. */
-  private async exists(id: string): Promise<boolean> {
-    try {
-      await this.describeStatus(id, this.handle(id));
-      return true;
-    } catch (err) {
-      if (err instanceof WebhookNotFoundError) return false;
-      throw err;
-    }
-  }
-
-  private handle(id: string): WorkflowHandle {
-    return this.client.workflow.getHandle(webhookWorkflowId(id));
-  }
-
-  private async start(input: DeliveryInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE', startDelayMs?: number): Promise<void> {
-    await this.temporal(() => this.client.workflow.start<DeliverWebhookWorkflow>(DELIVER_WEBHOOK_WORKFLOW, {
-      taskQueue: this.config.taskQueue,
-      workflowId: webhookWorkflowId(input.id),
-      args: [input],
-      workflowIdReusePolicy: reuse,
-      workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.status, value: 'pending' },
-        { key: SEARCH_ATTRIBUTES.host, value: input.authority },
-      ],
-      staticSummary: summarise(input.request.method, input.request.url),
-      requestEagerStart: this.eagerStart && !startDelayMs,
-      ...(startDelayMs ? { startDelay: startDelayMs } : {}),
-    }));
-  }
-
-  private async describeStatus(id: string, handle: WorkflowHandle): Promise<string> {
-    try {
-      return (await this.temporal(() => handle.describe())).status.name;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new WebhookNotFoundError(id);
-      throw err;
-    }
-  }
-
-  /** The latest run's input, read from its history (a query would need the worker and would expose the secret to any querier). */
-  private async originalInput(handle: WorkflowHandle): Promise<DeliveryInput> {
-    const history = await handle.fetchHistory();
-    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
-    const input = await decodeFromPayloadsAtIndex<DeliveryInput>(this.client.options.loadedDataConverter, 0, payloads);
-    const { carried: _carried, ...rest } = input;
-    return rest;
-  }
-}
-
-function listQueryOf(options: ListOptions): Record<string, unknown> {
-  const query: Record<string, unknown> = {};
-  const time = (t: Date | string): string => (t instanceof Date ? t.toISOString() : t);
-  if (options.status !== undefined) query.status = options.status;
-  if (options.host !== undefined) query.host = options.host;
-  if (options.since !== undefined) query.since = time(options.since);
-  if (options.until !== undefined) query.until = time(options.until);
-  if (options.limit !== undefined) query.limit = String(options.limit);
-  if (options.cursor !== undefined) query.cursor = options.cursor;
-  for (const [name, value] of Object.entries(options.tags ?? {})) query[`tag.${name}`] = value;
-  return query;
 }
