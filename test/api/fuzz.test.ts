@@ -7,10 +7,8 @@
  * them: the worker's send activity here answers 200 for every attempt without a request leaving.
  * Everything else — Temporal, PostgreSQL, the host workflows, the API — is the real one.
  */
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../../src/api/server';
-import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
+import { startTestApi } from '../helpers/api';
 import { runSchemathesis } from '../helpers/schemathesis';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -26,16 +24,7 @@ beforeAll(async () => {
       sendAttempt: async () => ({ startedAtMs: Date.now(), durationMs: 1, statusCode: 200, responseHeaders: {}, responseBodySnippet: '' }),
     }),
   });
-  app = buildApi({
-    hookflow: stack.hookflow,
-    apiKeys: [KEY],
-    codec: new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)),
-    uiOrigins: [],
-    maxBodyBytes: stack.config.maxBodyBytes,
-    logLevel: 'silent',
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ app, base } = await startTestApi(stack, KEY));
 });
 
 afterAll(async () => {

@@ -3,9 +3,8 @@
  * campaign to a removed endpoint must not send one request per recipient.
  */
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../../src/api/server';
 import { endpointHash } from '../../src/endpoint/gone';
-import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
+import { startTestApi } from '../helpers/api';
 import { receiverPool } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -17,14 +16,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  app = buildApi({
-    hookflow: stack.hookflow,
-    apiKeys: [KEY],
-    codec: new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)),
-    uiOrigins: [],
-    maxBodyBytes: stack.config.maxBodyBytes,
-    logLevel: 'silent',
-  });
+  ({ app } = await startTestApi(stack, KEY));
 });
 afterAll(async () => {
   await app?.close();
