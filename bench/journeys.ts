@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     HOOKFLOW_LOG_LEVEL: 'info',
     HOOKFLOW_EVENT_POLL_MS: '100',
     HOOKFLOW_EVENT_BATCH_SIZE: '500',
+    HOOKFLOW_METRICS_PORT: '0',
   };
   const worker = startNode(path.join(DIST, 'src/bin/worker.js'), env, path.join(workDir, 'journeys-worker.log'), 'worker running');
   await worker.ready;

@@ -26,12 +26,19 @@ export function startNode(script: string, env: Record<string, string>, logFile: 
   fs.closeSync(log);
   live.add(child);
   child.once('exit', () => live.delete(child));
+  // Its stdout (where Hookflow logs) until it is ready: the reason, should it exit before.
+  let early = '';
   const ready = readyMarker
     ? new Promise<void>((resolve, reject) => {
-        child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready; see ${logFile}`)));
-        child.stdout!.on('data', (d: Buffer) => {
-          if (d.toString().includes(readyMarker)) resolve();
-        });
+        const onData = (d: Buffer): void => {
+          early = (early + d.toString()).slice(-4_000);
+          if (d.toString().includes(readyMarker)) {
+            child.stdout!.off('data', onData);
+            resolve();
+          }
+        };
+        child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready; see ${logFile}. Its last output:\n${early}`)));
+        child.stdout!.on('data', onData);
       })
     : Promise.resolve();
   child.stdout!.resume();

@@ -107,6 +107,8 @@ async function hookflowEnv(temporal: BenchTemporal, logDir: string, name: string
     HOOKFLOW_ENCRYPTION_KEY: generateEncryptionKey(),
     HOOKFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
     HOOKFLOW_LOG_LEVEL: 'warn',
+    // No metrics endpoint: a second worker (or `npm start` on the same machine) would find its port taken and exit.
+    HOOKFLOW_METRICS_PORT: '0',
     ...extra,
     ...(process.env.BENCH_HOOKFLOW_ENV ? (JSON.parse(process.env.BENCH_HOOKFLOW_ENV) as Record<string, string>) : {}),
   };
