@@ -36,12 +36,14 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
   /** A webhook step's request: the inline webhook as given, or the template rendered for this run. */
   const prepareWebhook = async (input: JourneyWebhookInput): Promise<PreparedJourneyWebhook> => {
     const tags = { journey: input.journeyId, 'journey-step': input.step };
+    // The ledger's journey columns (reports filter and group by them); in the encrypted input only.
+    const journey = { journeyId: input.journeyId, step: input.step, recipientId: input.variables.recipient.id };
     if (input.webhook) {
       try {
         const webhook = parseWebhook({ ...input.webhook, tags: { ...((input.webhook.tags as Record<string, string>) ?? {}), ...tags } }, { maxBodyBytes: deps.config.maxBodyBytes });
         const prepared = prepareDelivery(webhook, { maxRetryAfterMs: deps.config.maxRetryAfterMs, sendActivity: deps.config.sendActivity });
         prepared.id = input.webhookId;
-        return { ok: true, input: prepared };
+        return { ok: true, input: { ...prepared, journey } };
       } catch (err) {
         if (err instanceof InvalidRequestError) return { ok: false, reason: `invalid webhook: ${err.message}` };
         throw err;
@@ -61,9 +63,9 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
       id: input.webhookId,
       journey: { entry: v.entry, steps: v.steps, context: v.context, journey: v.journey },
     });
-    if (prepared.ok) return { ok: true, input: prepared.input };
+    if (prepared.ok) return { ok: true, input: { ...prepared.input, journey } };
     // A render failure is that webhook's failed row in the ledger, as for any templated send.
-    await deps.templates.recordFailure(prepared.failure);
+    await deps.templates.recordFailure({ ...prepared.failure, journey });
     return { ok: false, reason: prepared.reason };
   };
 

@@ -190,10 +190,11 @@ async function write(pool: pg.Pool, batch: Batch): Promise<void> {
 const UPSERT_WEBHOOKS = `
 INSERT INTO webhooks (id, seq, created_at, status, method, origin, authority, tags, attempt_count,
                       last_status_code, next_attempt_at, completed_at, reason, request, template_id, template_version,
-                      campaign_id, dispatch_id, recipient_id)
+                      campaign_id, dispatch_id, recipient_id, journey_id, journey_step)
 SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
                      $7::text[], $8::jsonb[], $9::int[], $10::int[], $11::timestamptz[], $12::timestamptz[],
-                     $13::text[], $14::bytea[], $15::text[], $16::int[], $17::text[], $18::text[], $19::text[])
+                     $13::text[], $14::bytea[], $15::text[], $16::int[], $17::text[], $18::text[], $19::text[],
+                     $20::text[], $21::text[])
 ON CONFLICT (id) DO UPDATE SET
   seq = EXCLUDED.seq, status = EXCLUDED.status, tags = EXCLUDED.tags,
   attempt_count = EXCLUDED.attempt_count, last_status_code = EXCLUDED.last_status_code,
@@ -202,7 +203,9 @@ ON CONFLICT (id) DO UPDATE SET
   template_id = COALESCE(EXCLUDED.template_id, webhooks.template_id),
   template_version = COALESCE(EXCLUDED.template_version, webhooks.template_version),
   campaign_id = COALESCE(EXCLUDED.campaign_id, webhooks.campaign_id), dispatch_id = COALESCE(EXCLUDED.dispatch_id, webhooks.dispatch_id),
-  recipient_id = COALESCE(EXCLUDED.recipient_id, webhooks.recipient_id), updated_at = now()
+  recipient_id = COALESCE(EXCLUDED.recipient_id, webhooks.recipient_id),
+  journey_id = COALESCE(EXCLUDED.journey_id, webhooks.journey_id), journey_step = COALESCE(EXCLUDED.journey_step, webhooks.journey_step),
+  updated_at = now()
 WHERE webhooks.seq < EXCLUDED.seq`;
 
 const INSERT_ATTEMPTS = `
@@ -232,6 +235,8 @@ function webhookColumns(rows: PendingWebhook[]): unknown[] {
     col((p) => p.row.campaignId ?? null),
     col((p) => p.row.dispatchId ?? null),
     col((p) => p.row.recipientId ?? null),
+    col((p) => p.row.journeyId ?? null),
+    col((p) => p.row.journeyStep ?? null),
   ];
 }
 

@@ -100,6 +100,14 @@ export interface CampaignRef {
   recipientId: string;
 }
 
+/** What a journey webhook carries (ledger columns), in its encrypted input only (src/journey). */
+export interface JourneyRef {
+  journeyId: string;
+  /** The webhook step's id. */
+  step: string;
+  recipientId: string;
+}
+
 export interface DeliveryInput {
   id: string;
   /** The URL's host key (src/net/host-key.ts): the unit of the per-host breaker. */
@@ -117,6 +125,8 @@ export interface DeliveryInput {
    * search attributes), and each attempt first asks the campaign's gate (stop, rate limit).
    */
   campaign?: CampaignRef;
+  /** Set for a journey's webhook: the ledger lists it under the journey and step (reports read these). */
+  journey?: JourneyRef;
   /** A rate shared with other webhooks of its sender (a journey's rateLimitPerMinute): a send slot before each attempt. */
   rateLimit?: SharedRateLimit;
   /** HOOKFLOW_MAX_RETRY_AFTER_MS of the client that started it, fixed for the webhook's life. */

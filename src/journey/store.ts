@@ -121,7 +121,7 @@ export class JourneyStore {
     return rowCount === 1;
   }
 
-  /** Adds step counters and marks a run's end, in one transaction. */
+  /** Adds step counters (the totals, and the hour's for reports) and marks a run's end, in one statement. */
   async progress(journeyId: string, version: number, counts: StepCounts[], end?: { workflowId: string; status: RunStatus }): Promise<void> {
     const params = [
       journeyId,
@@ -141,6 +141,14 @@ export class JourneyStore {
          FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS c(step, entered, proceeded, exited, failed)
          ORDER BY c.step
          ON CONFLICT (journey_id, version, step_id) DO UPDATE SET entered = s.entered + EXCLUDED.entered, proceeded = s.proceeded + EXCLUDED.proceeded,
+           exited = s.exited + EXCLUDED.exited, failed = s.failed + EXCLUDED.failed
+         RETURNING 1
+       ), hourly AS (
+         INSERT INTO journey_step_hours AS s (journey_id, hour, version, step_id, entered, proceeded, exited, failed)
+         SELECT $1, date_trunc('hour', now(), 'UTC'), $2, c.step, c.entered, c.proceeded, c.exited, c.failed
+         FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS c(step, entered, proceeded, exited, failed)
+         ORDER BY c.step
+         ON CONFLICT (journey_id, hour, version, step_id) DO UPDATE SET entered = s.entered + EXCLUDED.entered, proceeded = s.proceeded + EXCLUDED.proceeded,
            exited = s.exited + EXCLUDED.exited, failed = s.failed + EXCLUDED.failed
          RETURNING 1
        )

@@ -32,6 +32,9 @@ export interface LedgerWebhook {
   campaignId?: string;
   dispatchId?: string;
   recipientId?: string;
+  /** A journey's webhook: which journey and step (its recipient goes in recipientId). */
+  journeyId?: string;
+  journeyStep?: string;
 }
 
 export interface LedgerAttempt {
@@ -71,6 +74,11 @@ export function webhookRow(input: DeliveryInput, state: WebhookState, seq: numbe
     row.campaignId = input.campaign.campaignId;
     if (input.campaign.dispatchId) row.dispatchId = input.campaign.dispatchId;
     row.recipientId = input.campaign.recipientId;
+  }
+  if (input.journey) {
+    row.journeyId = input.journey.journeyId;
+    row.journeyStep = input.journey.step;
+    row.recipientId = input.journey.recipientId;
   }
   return row;
 }

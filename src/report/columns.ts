@@ -26,6 +26,9 @@ export const METRIC_COLUMNS = [
   'attemptMsP99',
 ] as const;
 
+/** With groupBy=journeyStep: runs counted at each step, by the hour the run's progress was recorded. */
+export const STEP_COLUMNS = ['stepEntered', 'stepProceeded', 'stepExited', 'stepFailed'] as const;
+
 export type MetricColumn = (typeof METRIC_COLUMNS)[number];
 
 /** `bucket` (the bucket's start, RFC 3339 in the report's time zone), the group column if any, then the metrics. */

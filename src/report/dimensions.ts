@@ -1,7 +1,7 @@
 /**
- * What a report can be grouped by: one entry per dimension. Journey steps are not in the ledger
- * yet: a request for them is refused with a 400 that says so, rather than answered with empty or
- * invented rows.
+ * What a report can be grouped by: one entry per dimension. A dimension that cannot be answered
+ * yet is listed as unavailable, so a request for it is refused with a 400 that says why rather
+ * than answered with empty or invented rows.
  */
 
 export interface Dimension {
@@ -9,6 +9,10 @@ export interface Dimension {
   column: string;
   /** SQL expression over `webhooks w` giving the group; `param` adds a bound value. */
   sql(param: (v: unknown) => string): string;
+  /** The filter it needs (journey steps are a journey's). */
+  needs?: 'journey';
+  /** Rows also carry the journey's per-step run counts (journey_step_hours). */
+  stepCounts?: boolean;
 }
 
 interface Available {
@@ -29,7 +33,10 @@ export const DIMENSIONS: Readonly<Record<string, Available | Unavailable>> = {
   },
   // The ledger's own column (a campaign's webhooks carry it); webhooks of no campaign form the null group.
   campaign: { available: true, make: () => ({ column: 'campaign', sql: () => 'w.campaign_id' }) },
-  journeyStep: { available: false, why: 'journeys are not recorded in the ledger yet' },
+  // The journey a webhook was sent by (ledger column); webhooks of no journey form the null group.
+  journey: { available: true, make: () => ({ column: 'journey', sql: () => 'w.journey_id' }) },
+  // One row per step of one journey: its webhooks' numbers, and the runs that entered, proceeded, exited or failed there.
+  journeyStep: { available: true, make: () => ({ column: 'journeyStep', sql: () => 'w.journey_step', needs: 'journey', stepCounts: true }) },
   template: {
     available: true,
     // One group per template version, `<template id>@<version>`; webhooks sent without a template form the null group.

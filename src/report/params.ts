@@ -1,15 +1,21 @@
 /**
  * `GET /v1/reports` parameters (and the SDK's `report`), parsed with field-named errors:
- * groupBy, since, until, bucket, timezone, format.
+ * groupBy, the campaign / dispatch / journey filters, since, until, bucket, timezone, format.
  */
 import { InvalidRequestError, type FieldIssue } from '../errors';
+import { TEMPLATE_ID } from '../template/schema';
 import { DIMENSIONS, TAG_NAME, type Dimension } from './dimensions';
 
 export const BUCKETS = ['hour', 'day', 'total'] as const;
 export type Bucket = (typeof BUCKETS)[number];
 
+/** Report only the webhooks of one campaign, dispatch or journey (given together, all must hold). */
+export const FILTERS = ['campaign', 'dispatch', 'journey'] as const;
+export type ReportFilters = Partial<Record<(typeof FILTERS)[number], string>>;
+
 export interface ReportQuery {
   groupBy?: Dimension;
+  filters: ReportFilters;
   /** Inclusive. */
   since: Date;
   /** Exclusive. */
@@ -28,7 +34,9 @@ const DEFAULT_SPAN: Record<Bucket, number> = { hour: DAY, day: 30 * DAY, total: 
 const MAX_SPAN: Record<Bucket, number> = { hour: 366 * DAY, day: 3660 * DAY, total: 3660 * DAY };
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
-const KNOWN = ['groupBy', 'since', 'until', 'bucket', 'timezone', 'format'];
+const KNOWN = ['groupBy', ...FILTERS, 'since', 'until', 'bucket', 'timezone', 'format'];
+/** Campaign and journey ids follow the template id rule; dispatch ids are made by Hookflow (`dp_…`). */
+const FILTER_VALUE = /^[A-Za-z0-9_.@:-]{1,160}$/;
 
 /** Whether `zone` is an IANA time zone this Node knows (PostgreSQL is asked again when it runs). */
 export function isTimeZone(zone: string): boolean {
@@ -68,6 +76,18 @@ export function parseReportQuery(query: Record<string, unknown>, now = new Date(
     else groupBy = dimension.make(argument);
   }
 
+  const filters: ReportFilters = {};
+  for (const name of FILTERS) {
+    const value = text(name);
+    if (value === undefined) continue;
+    const pattern = name === 'dispatch' ? FILTER_VALUE : TEMPLATE_ID;
+    if (pattern.test(value)) filters[name] = value;
+    else issues.push({ field: name, message: `must be a ${name} id (${name === 'dispatch' ? '1-160' : '1-128'} letters, digits or ${name === 'dispatch' ? '_.@:-' : '_.@-'})` });
+  }
+  if (groupBy?.needs && !filters[groupBy.needs] && !issues.some((i) => i.field === groupBy?.needs)) {
+    issues.push({ field: 'groupBy', message: `${groupBy.column} needs ${groupBy.needs}=<id>: the steps of one ${groupBy.needs}` });
+  }
+
   let bucket: Bucket = 'day';
   const b = text('bucket');
   if (b !== undefined) {
@@ -101,5 +121,5 @@ export function parseReportQuery(query: Record<string, unknown>, now = new Date(
   }
 
   if (issues.length > 0) throw new InvalidRequestError(issues, 'invalid_report');
-  return { ...(groupBy ? { groupBy } : {}), since, until, bucket, timezone, format };
+  return { ...(groupBy ? { groupBy } : {}), filters, since, until, bucket, timezone, format };
 }

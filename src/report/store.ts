@@ -2,12 +2,14 @@
  * Reports computed in PostgreSQL from the ledger (migration 001, indexes of 006). Three
  * aggregates, each over its own event time, so every count lands in the bucket of its own event:
  * sends by acceptance (created_at), delivered/failed and latency by completion (completed_at),
- * errors, retries and attempt durations by attempt start (started_at). They run in one read-only
- * snapshot, with the session's time zone set to the report's, so day and hour buckets are cut in it.
+ * errors, retries and attempt durations by attempt start (started_at); unique recipients by the
+ * completion of their delivered webhooks, distinct per day (per hour with hour buckets); a journey's
+ * step counts by the hour they were recorded. They run in one read-only snapshot, with the session's
+ * time zone set to the report's, so day and hour buckets are cut in it.
  */
 import type pg from 'pg';
 import { InvalidRequestError } from '../errors';
-import { METRIC_COLUMNS, type Report, type ReportRow } from './columns';
+import { METRIC_COLUMNS, STEP_COLUMNS, type Report, type ReportRow } from './columns';
 import type { ReportQuery } from './params';
 
 const LABEL = `to_char(b, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')`;
@@ -22,17 +24,32 @@ interface Part {
   [k: string]: unknown;
 }
 
-function sqlParts(query: ReportQuery): { values: unknown[]; sends: string; completions: string; attempts: string } {
+const FILTER_COLUMNS = { campaign: 'w.campaign_id', dispatch: 'w.dispatch_id', journey: 'w.journey_id' } as const;
+
+interface SqlParts {
+  values: unknown[];
+  sends: string;
+  completions: string;
+  attempts: string;
+  recipients: string;
+  /** With its own values: the since, until and the journey. */
+  steps?: { sql: string; values: unknown[] };
+}
+
+function sqlParts(query: ReportQuery): SqlParts {
   const values: unknown[] = [query.since, query.until];
   const param = (v: unknown): string => `$${values.push(v)}`;
   const dim = query.groupBy ? query.groupBy.sql(param) : 'NULL::text';
+  // The campaign, dispatch and journey filters, on the webhook row (`AND …`, or nothing).
+  const filtered = Object.entries(query.filters).map(([name, id]) => `${FILTER_COLUMNS[name as keyof typeof FILTER_COLUMNS]} = ${param(id)}`);
+  const where = filtered.map((c) => ` AND ${c}`).join('');
   const bucketOf = (column: string): string => (query.bucket === 'total' ? '$1::timestamptz' : `date_trunc('${query.bucket}', ${column})`);
   // Grouped over (bucket, group); the outer select labels the bucket in the session's time zone.
   const wrap = (inner: string): string => `SELECT ${LABEL} AS label, extract(epoch FROM b)::float8 AS epoch, x.* FROM (${inner}) x`;
   const sends = wrap(`
     SELECT ${bucketOf('w.created_at')} AS b, ${dim} AS g, count(*)::int AS sends
       FROM webhooks w
-     WHERE w.created_at >= $1 AND w.created_at < $2
+     WHERE w.created_at >= $1 AND w.created_at < $2${where}
      GROUP BY 1, 2`);
   const completions = wrap(`
     SELECT ${bucketOf('w.completed_at')} AS b, ${dim} AS g,
@@ -43,10 +60,19 @@ function sqlParts(query: ReportQuery): { values: unknown[]; sends: string; compl
            percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY round(extract(epoch FROM w.completed_at - w.created_at) * 1000)::bigint)
              FILTER (WHERE w.status = 'delivered') AS latency
       FROM webhooks w
-     WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status IN ('delivered', 'failed')
+     WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status IN ('delivered', 'failed')${where}
      GROUP BY 1, 2`);
-  // The join to webhooks is only needed for the group.
-  const join = query.groupBy ? 'JOIN webhooks w ON w.id = a.webhook_id' : '';
+  // Distinct per day (per hour with hour buckets); a longer bucket adds up the days, as Braze does.
+  const unit = query.bucket === 'hour' ? 'hour' : 'day';
+  const recipients = wrap(`
+    SELECT ${bucketOf('u.d')} AS b, u.g, sum(u.n)::int AS unique_recipients
+      FROM (SELECT date_trunc('${unit}', w.completed_at) AS d, ${dim} AS g, count(DISTINCT w.recipient_id) AS n
+              FROM webhooks w
+             WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status = 'delivered' AND w.recipient_id IS NOT NULL${where}
+             GROUP BY 1, 2) u
+     GROUP BY 1, 2`);
+  // The join to webhooks is only needed for the group or a filter.
+  const join = query.groupBy || filtered.length > 0 ? 'JOIN webhooks w ON w.id = a.webhook_id' : '';
   const attempts = wrap(`
     SELECT ${bucketOf('a.started_at')} AS b, ${dim} AS g,
            count(*) FILTER (WHERE ${ATTEMPT_FAILED})::int AS errors,
@@ -59,17 +85,26 @@ function sqlParts(query: ReportQuery): { values: unknown[]; sends: string; compl
            count(*) FILTER (WHERE a.number > 1)::int AS retries,
            percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY a.duration_ms) AS duration
       FROM attempts a ${join}
-     WHERE a.started_at >= $1 AND a.started_at < $2
+     WHERE a.started_at >= $1 AND a.started_at < $2${where}
      GROUP BY 1, 2`);
-  return { values, sends, completions, attempts };
+  // Step counts are kept per UTC hour: a range takes the hours that start within it.
+  const steps = query.groupBy?.stepCounts
+    ? { values: [query.since, query.until, query.filters.journey], sql: wrap(`
+    SELECT ${bucketOf('h.hour')} AS b, h.step_id AS g,
+           sum(h.entered)::float8 AS entered, sum(h.proceeded)::float8 AS proceeded, sum(h.exited)::float8 AS exited, sum(h.failed)::float8 AS failed
+      FROM journey_step_hours h
+     WHERE h.journey_id = $3 AND h.hour >= $1 AND h.hour < $2
+     GROUP BY 1, 2`) }
+    : undefined;
+  return { values, sends, completions, attempts, recipients, ...(steps ? { steps } : {}) };
 }
 
-function emptyRow(label: string, groupColumn: string | undefined, g: string | null): ReportRow {
+function emptyRow(label: string, query: ReportQuery, g: string | null): ReportRow {
   const row: ReportRow = { bucket: label };
-  if (groupColumn) row[groupColumn] = g;
+  if (query.groupBy) row[query.groupBy.column] = g;
   for (const c of METRIC_COLUMNS) row[c] = 0;
-  // Recipients are not in the ledger yet: null says "not measured", never a made-up 0.
-  row.uniqueRecipients = null;
+  if (query.groupBy?.stepCounts) for (const c of STEP_COLUMNS) row[c] = 0;
+  // No value, not a made-up 0: a bucket without delivered webhooks has no latency.
   for (const c of ['latencyMsP50', 'latencyMsP95', 'latencyMsP99', 'attemptMsP50', 'attemptMsP95', 'attemptMsP99']) row[c] = null;
   return row;
 }
@@ -77,9 +112,9 @@ function emptyRow(label: string, groupColumn: string | undefined, g: string | nu
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Report> {
-  const { values, sends, completions, attempts } = sqlParts(query);
+  const { values, sends, completions, attempts, recipients, steps } = sqlParts(query);
   const client = await pool.connect();
-  let parts: [Part[], Part[], Part[]];
+  let parts: [Part[], Part[], Part[], Part[], Part[]];
   try {
     await client.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
@@ -93,6 +128,8 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
       (await client.query<Part>(sends, values)).rows,
       (await client.query<Part>(completions, values)).rows,
       (await client.query<Part>(attempts, values)).rows,
+      (await client.query<Part>(recipients, values)).rows,
+      steps ? (await client.query<Part>(steps.sql, steps.values)).rows : [],
     ];
     await client.query('COMMIT');
   } catch (err) {
@@ -102,12 +139,11 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
     client.release();
   }
 
-  const groupColumn = query.groupBy?.column;
   const rows = new Map<string, { epoch: number; g: string | null; row: ReportRow }>();
   const rowOf = (p: Part): ReportRow => {
     const key = `${p.epoch}\u0000${p.g === null ? '\u0001' : `=${p.g}`}`;
     let entry = rows.get(key);
-    if (!entry) rows.set(key, (entry = { epoch: p.epoch, g: p.g, row: emptyRow(p.label, groupColumn, p.g) }));
+    if (!entry) rows.set(key, (entry = { epoch: p.epoch, g: p.g, row: emptyRow(p.label, query, p.g) }));
     return entry.row;
   };
   for (const p of parts[0]) rowOf(p).sends = p.sends as number;
@@ -134,10 +170,16 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
     const duration = p.duration as (string | number)[] | null;
     if (duration) [row.attemptMsP50, row.attemptMsP95, row.attemptMsP99] = duration.map(num);
   }
+  for (const p of parts[3]) rowOf(p).uniqueRecipients = p.unique_recipients as number;
+  for (const p of parts[4]) {
+    const row = rowOf(p);
+    [row.stepEntered, row.stepProceeded, row.stepExited, row.stepFailed] = [p.entered, p.proceeded, p.exited, p.failed].map((v) => Number(v));
+  }
   const data = [...rows.values()]
     .sort((a, b) => a.epoch - b.epoch || (a.g === b.g ? 0 : a.g === null ? 1 : b.g === null ? -1 : a.g < b.g ? -1 : 1))
     .map((e) => e.row);
-  return { columns: ['bucket', ...(groupColumn ? [groupColumn] : []), ...METRIC_COLUMNS], data };
+  const group = query.groupBy;
+  return { columns: ['bucket', ...(group ? [group.column] : []), ...METRIC_COLUMNS, ...(group?.stepCounts ? STEP_COLUMNS : [])], data };
 }
 
 export interface RecentFailure {

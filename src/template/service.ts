@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import type { Config } from '../config';
-import type { CampaignRef, DeliveryInput } from '../delivery/definitions';
+import type { CampaignRef, DeliveryInput, JourneyRef } from '../delivery/definitions';
 import { InvalidRequestError, InvalidWebhookError, TemplateNotFoundError } from '../errors';
 import { hostKeyOfUrl } from '../net/host-key';
 import { prepareDelivery, webhookId } from '../webhook/prepare';
@@ -46,8 +46,9 @@ export interface RenderFailure {
   tags: Record<string, string>;
   reason: string;
   at: string;
-  /** A campaign's webhook: its ledger columns. */
+  /** A campaign's or journey's webhook: its ledger columns. */
   campaign?: CampaignRef;
+  journey?: JourneyRef;
 }
 
 /** What a campaign adds to a templated send. */
@@ -175,11 +176,12 @@ export class TemplateService {
   async recordFailure(f: RenderFailure): Promise<boolean> {
     const { rowCount } = await this.store.pool.query(
       `INSERT INTO webhooks (id, seq, created_at, status, method, origin, authority, tags, attempt_count, completed_at, reason, template_id, template_version,
-                             campaign_id, dispatch_id, recipient_id)
-       VALUES ($1, $2, $3, 'failed', $4, $5, $6, $7, 0, $3, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
+                             campaign_id, dispatch_id, recipient_id, journey_id, journey_step)
+       VALUES ($1, $2, $3, 'failed', $4, $5, $6, $7, 0, $3, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING`,
       [
         f.id, Date.parse(f.at) * 1000, f.at, f.method, f.origin, f.authority, JSON.stringify(f.tags), f.reason, f.template.id, f.template.version,
-        f.campaign?.campaignId ?? null, f.campaign?.dispatchId ?? null, f.campaign?.recipientId ?? null,
+        f.campaign?.campaignId ?? null, f.campaign?.dispatchId ?? null, f.campaign?.recipientId ?? f.journey?.recipientId ?? null,
+        f.journey?.journeyId ?? null, f.journey?.step ?? null,
       ],
     );
     return rowCount === 1;

@@ -126,6 +126,15 @@ describe('a signup journey', () => {
     expect(step('A')).toMatchObject({ entered: 4, proceeded: 3, failed: 1 });
     expect(step('wait')).toMatchObject({ entered: 3, proceeded: 3 });
     expect(step('B')).toMatchObject({ entered: 2, proceeded: 2 });
+
+    // The report by step: the same run counts, and each webhook step's webhooks from the ledger
+    // (A delivered to three recipients, refused for bad-1).
+    const report = await ok('GET', '/v1/reports?journey=signup&groupBy=journeyStep&bucket=total');
+    const byStep = Object.fromEntries(report.data.map((r: { journeyStep: string }) => [r.journeyStep, r]));
+    expect(byStep.A).toMatchObject({ stepEntered: 4, stepProceeded: 3, stepFailed: 1, sends: 4, delivered: 3, failed: 1, errors4xx: 1, uniqueRecipients: 3 });
+    expect(byStep.check).toMatchObject({ stepEntered: 4, stepProceeded: 4, sends: 0 });
+    expect(byStep.B).toMatchObject({ stepEntered: 2, sends: 2, delivered: 2, uniqueRecipients: 2 });
+    expect(byStep.D).toMatchObject({ stepEntered: 1, sends: 1, delivered: 1 });
   });
 
   test('an exit event ends a waiting run', async () => {

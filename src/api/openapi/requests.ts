@@ -71,7 +71,10 @@ export const entriesBody = z.strictObject({ recipients: z.array(recipientInCallS
 export const migrateBody = migrateSchema;
 
 export const reportQuery = z.object({
-  groupBy: z.string().optional().describe('host, tag.<name>, template or campaign'),
+  groupBy: z.string().optional().describe('host, tag.<name>, template, campaign, journey, or journeyStep (with journey=)'),
+  campaign: z.string().optional().describe("Only this campaign's webhooks"),
+  dispatch: z.string().optional().describe("Only this dispatch's webhooks"),
+  journey: z.string().optional().describe("Only this journey's webhooks (and, grouped by journeyStep, its step counts)"),
   since: rfc3339.optional().describe('Inclusive, RFC 3339'),
   until: rfc3339.optional().describe('Exclusive, RFC 3339'),
   bucket: z.enum(BUCKETS).optional(),
