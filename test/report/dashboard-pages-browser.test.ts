@@ -155,6 +155,20 @@ test('the campaign page shows 7 delivered and 3 failed, the API\'s numbers for t
   expect(csv.split('\n')[0]).toContain('delivered');
 });
 
+test('choosing 7 days shows the API\'s numbers for that range', async () => {
+  await page.evaluate(() => delete document.body.dataset.loaded);
+  await page.selectOption('#span', '168');
+  await page.waitForSelector('body[data-loaded="true"][data-view="campaign"]', { timeout: 30_000 });
+  const range = await pageRange();
+  expect(Date.parse(range.until) - Date.parse(range.since)).toBe(7 * 24 * 3600 * 1000);
+  expect(await page.textContent('#campaign h3.range-label')).toBe('Last 7 days');
+  const [total] = await report({ ...range, campaign: CAMPAIGN, bucket: 'total' });
+  expect(await totalsOnPage('campaign')).toEqual(asShown(total));
+  expect(await paintedPixels(page, '#campaign .chart')).toBeGreaterThan(100);
+  await page.selectOption('#span', '24');
+  await page.waitForSelector('body[data-loaded="true"]', { timeout: 30_000 });
+});
+
 test('an unknown campaign says so', async () => {
   await open('#campaign/no-such-campaign', 'campaign');
   expect(await page.textContent('#campaign .missing')).toBe('There is no campaign no-such-campaign.');

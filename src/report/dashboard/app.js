@@ -68,5 +68,6 @@
   });
 
   window.addEventListener('hashchange', load);
+  $('span').addEventListener('change', load);
   load();
 })();

@@ -5,7 +5,7 @@
   'use strict';
   const $ = (id) => document.getElementById(id);
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  /** The range every page shows: the last 24 hours, set again by each load (see setRange). */
+  /** The range every page shows: the span chosen in the header up to now, set again by each load (see setRange). */
   const range = { since: '', until: '' };
   /** The numbers of a totals row, in the order shown. */
   const TOTALS = [
@@ -34,10 +34,12 @@
     return body;
   }
 
-  /** The last 24 hours up to now; kept on <body> so a test can ask the API for the very same range. */
+  /** The chosen span (hours) up to now; kept on <body> so a test can ask the API for the very same range. */
   function setRange() {
+    const span = $('span');
     const until = new Date();
-    const since = new Date(until.getTime() - 24 * 3600 * 1000);
+    const since = new Date(until.getTime() - Number(span.value) * 3600 * 1000);
+    for (const el of document.querySelectorAll('.range-label')) el.textContent = span.selectedOptions[0].textContent;
     range.since = since.toISOString();
     range.until = until.toISOString();
     document.body.dataset.since = range.since;
