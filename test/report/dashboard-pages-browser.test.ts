@@ -56,8 +56,8 @@ async function open(hash: string, view: string): Promise<void> {
   await page.waitForSelector(`body[data-loaded="true"][data-view="${view}"]`, { timeout: 30_000 });
 }
 
-async function totalsOnPage(view: string): Promise<Record<string, string>> {
-  return page.$$eval(`#${view} .totals dd`, (dds: any[]) => Object.fromEntries(dds.map((dd) => [dd.dataset.key, dd.textContent]))); // eslint-disable-line @typescript-eslint/no-explicit-any
+async function totalsOnPage(): Promise<Record<string, string>> {
+  return page.$$eval('#detail .totals dd', (dds: any[]) => Object.fromEntries(dds.map((dd) => [dd.dataset.key, dd.textContent]))); // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** The totals row the API gives, shown as the page shows it (no row: zeros, latency a dash). */
@@ -142,13 +142,15 @@ test('the campaign page shows 7 delivered and 3 failed, the API\'s numbers for t
   const range = await pageRange();
   const [total] = await report({ ...range, campaign: CAMPAIGN, bucket: 'total' });
   expect(total).toMatchObject({ sends: 10, delivered: 7, failed: 3, uniqueRecipients: 7 });
-  const shown = await totalsOnPage('campaign');
+  const shown = await totalsOnPage();
   expect(shown).toEqual(asShown(total));
   expect(shown).toMatchObject({ delivered: '7', failed: '3' });
-  expect(await paintedPixels(page, '#campaign .chart')).toBeGreaterThan(100);
+  expect(await page.textContent('#detail h2.title')).toBe(`Campaign ${CAMPAIGN}`);
+  expect(await page.isVisible('#steps')).toBe(false);
+  expect(await paintedPixels(page, '#detail .chart')).toBeGreaterThan(100);
   await page.screenshot({ path: path.join(SHOTS, 'campaign.png'), fullPage: true });
 
-  const csv = await download('#campaign a.csv');
+  const csv = await download('#detail a.csv');
   const expected = await call('GET', `/v1/reports?${new URLSearchParams({ ...range, campaign: CAMPAIGN, bucket: 'hour', format: 'csv' })}`);
   expect(expected.status).toBe(200);
   expect(csv).toBe(expected.body);
@@ -161,18 +163,18 @@ test('choosing 7 days shows the API\'s numbers for that range', async () => {
   await page.waitForSelector('body[data-loaded="true"][data-view="campaign"]', { timeout: 30_000 });
   const range = await pageRange();
   expect(Date.parse(range.until) - Date.parse(range.since)).toBe(7 * 24 * 3600 * 1000);
-  expect(await page.textContent('#campaign h3.range-label')).toBe('Last 7 days');
+  expect(await page.textContent('#detail h3.range-label')).toBe('Last 7 days');
   const [total] = await report({ ...range, campaign: CAMPAIGN, bucket: 'total' });
-  expect(await totalsOnPage('campaign')).toEqual(asShown(total));
-  expect(await paintedPixels(page, '#campaign .chart')).toBeGreaterThan(100);
+  expect(await totalsOnPage()).toEqual(asShown(total));
+  expect(await paintedPixels(page, '#detail .chart')).toBeGreaterThan(100);
   await page.selectOption('#span', '24');
   await page.waitForSelector('body[data-loaded="true"]', { timeout: 30_000 });
 });
 
 test('an unknown campaign says so', async () => {
   await open('#campaign/no-such-campaign', 'campaign');
-  expect(await page.textContent('#campaign .missing')).toBe('There is no campaign no-such-campaign.');
-  expect(await page.isVisible('#campaign .report')).toBe(false);
+  expect(await page.textContent('#detail .missing')).toBe('There is no campaign no-such-campaign.');
+  expect(await page.isVisible('#detail .report')).toBe(false);
   await page.screenshot({ path: path.join(SHOTS, 'campaign-unknown.png'), fullPage: true });
 });
 
@@ -181,13 +183,14 @@ test('the journey page shows its numbers and its steps in the definition\'s orde
   const range = await pageRange();
   const [total] = await report({ ...range, journey: JOURNEY, bucket: 'total' });
   expect(total).toMatchObject({ sends: 3, delivered: 2, failed: 1 });
-  expect(await totalsOnPage('journey')).toEqual(asShown(total));
-  expect(await paintedPixels(page, '#journey .chart')).toBeGreaterThan(100);
+  expect(await totalsOnPage()).toEqual(asShown(total));
+  expect(await paintedPixels(page, '#detail .chart')).toBeGreaterThan(100);
 
   const steps = await report({ ...range, journey: JOURNEY, groupBy: 'journeyStep', bucket: 'total' });
   const columns = ['stepEntered', 'stepProceeded', 'stepExited', 'stepFailed', 'delivered', 'failed'];
   const shown = await page.$$eval('#funnel tbody tr', (rows: any[], cols: string[]) => // eslint-disable-line @typescript-eslint/no-explicit-any
     rows.map((r) => ({ step: r.dataset.step, ...Object.fromEntries(cols.map((c) => [c, Number(r.querySelector(`td.${c}`).textContent)])) })), columns);
+  expect(await page.isVisible('#steps')).toBe(true);
   expect(shown.map((s) => s.step)).toEqual(['hello', 'bye']);
   for (const s of shown) {
     const row = steps.find((r) => r.journeyStep === s.step) ?? {};
@@ -200,12 +203,12 @@ test('the journey page shows its numbers and its steps in the definition\'s orde
   const csv = await download('#funnel-csv');
   const expected = await call('GET', `/v1/reports?${new URLSearchParams({ ...range, groupBy: 'journeyStep', journey: JOURNEY, bucket: 'hour', format: 'csv' })}`);
   expect(csv).toBe(expected.body);
-  const perHour = await download('#journey a.csv');
+  const perHour = await download('#detail a.csv');
   expect(perHour).toBe((await call('GET', `/v1/reports?${new URLSearchParams({ ...range, journey: JOURNEY, bucket: 'hour', format: 'csv' })}`)).body);
 });
 
 test('an unknown journey says so', async () => {
   await open('#journey/no-such-journey', 'journey');
-  expect(await page.textContent('#journey .missing')).toBe('There is no journey no-such-journey.');
-  expect(await page.isVisible('#journey .report')).toBe(false);
+  expect(await page.textContent('#detail .missing')).toBe('There is no journey no-such-journey.');
+  expect(await page.isVisible('#detail .report')).toBe(false);
 });

@@ -4,7 +4,7 @@
   'use strict';
   const H = window.Hookflow;
   const { $, api, Unauthorized } = H;
-  const VIEWS = ['overview', 'campaign', 'journey'];
+  const VIEWS = ['overview', 'detail'];
 
   function showLogin() {
     for (const v of VIEWS) $(v).hidden = true;
@@ -39,7 +39,7 @@
       $('login').hidden = true;
       $('logout').hidden = false;
       $('nav').hidden = false;
-      for (const v of VIEWS) $(v).hidden = v !== view;
+      for (const v of VIEWS) $(v).hidden = v !== (view === 'overview' ? 'overview' : 'detail');
       if (view === 'campaign') await H.showCampaign(id);
       else if (view === 'journey') await H.showJourney(id);
       else await H.showOverview();

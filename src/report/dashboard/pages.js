@@ -16,15 +16,19 @@
     }
   }
 
-  function title(view, text) {
+  /** The detail view, titled, with the steps section only for a journey. */
+  function detail(text, journey) {
+    const view = $('detail');
     view.querySelector('h2.title').textContent = text;
+    view.querySelector('.about').textContent = '';
+    $('steps').hidden = !journey;
     view.querySelector('.missing').textContent = '';
     view.querySelector('.report').hidden = false;
+    return view;
   }
 
   async function showCampaign(id) {
-    const view = $('campaign');
-    title(view, 'Campaign ' + id);
+    const view = detail('Campaign ' + id, false);
     const campaign = await definition('/v1/campaigns/' + encodeURIComponent(id), view, 'campaign', id);
     if (!campaign) return;
     view.querySelector('.about').textContent = 'Template ' + campaign.template.id + ' · trigger ' + campaign.trigger.type + ' · ' + campaign.status;
@@ -69,8 +73,7 @@
   }
 
   async function showJourney(id) {
-    const view = $('journey');
-    title(view, 'Journey ' + id);
+    const view = detail('Journey ' + id, true);
     const journey = await definition('/v1/journeys/' + encodeURIComponent(id), view, 'journey', id);
     if (!journey) return;
     const published = journey.versions.length;
