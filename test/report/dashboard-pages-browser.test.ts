@@ -212,3 +212,16 @@ test('an unknown journey says so', async () => {
   expect(await page.textContent('#detail .missing')).toBe('There is no journey no-such-journey.');
   expect(await page.isVisible('#detail .report')).toBe(false);
 });
+
+test('switching pages during a load ends on the last one asked, never a mix', async () => {
+  await page.evaluate(([journey, campaign]) => {
+    delete document.body.dataset.loaded;
+    document.location.hash = `#journey/${journey}`;
+    document.defaultView.setTimeout(() => (document.location.hash = `#campaign/${campaign}`), 0);
+  }, [JOURNEY, CAMPAIGN]);
+  await page.waitForSelector('body[data-loaded="true"]', { timeout: 30_000 });
+  expect(await page.evaluate(() => document.body.dataset.view)).toBe('campaign');
+  expect(await page.textContent('#detail h2.title')).toBe(`Campaign ${CAMPAIGN}`);
+  expect(await page.isVisible('#steps')).toBe(false);
+  expect(await totalsOnPage()).toMatchObject({ sends: '10', delivered: '7', failed: '3' });
+});

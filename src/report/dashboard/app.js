@@ -8,8 +8,7 @@
 
   function showLogin() {
     for (const v of VIEWS) $(v).hidden = true;
-    $('logout').hidden = true;
-    $('nav').hidden = true;
+    for (const el of ['logout', 'nav', 'span-label']) $(el).hidden = true;
     $('login').hidden = false;
   }
   H.showLogin = showLogin;
@@ -25,11 +24,9 @@
     }
   }
 
-  let loading = 0;
-  async function load() {
-    const mine = ++loading;
+  /** Shows the page the hash names, for the range chosen now. */
+  async function show() {
     const [view, id] = route();
-    delete document.body.dataset.loaded;
     document.body.dataset.view = view;
     $('status').textContent = '';
     H.setRange();
@@ -37,17 +34,34 @@
       // Asks the API before showing anything: a 401 shows the login form instead.
       await api(H.reportUrl({ bucket: 'total' }));
       $('login').hidden = true;
-      $('logout').hidden = false;
-      $('nav').hidden = false;
+      for (const el of ['logout', 'nav', 'span-label']) $(el).hidden = false;
       for (const v of VIEWS) $(v).hidden = v !== (view === 'overview' ? 'overview' : 'detail');
       if (view === 'campaign') await H.showCampaign(id);
       else if (view === 'journey') await H.showJourney(id);
       else await H.showOverview();
-      if (mine === loading) document.body.dataset.loaded = 'true';
+      return true;
     } catch (err) {
-      if (err instanceof Unauthorized) return showLogin();
-      $('status').textContent = 'Could not load: ' + err.message;
+      if (err instanceof Unauthorized) showLogin();
+      else $('status').textContent = 'Could not load: ' + err.message;
+      return false;
     }
+  }
+
+  // One load at a time: a route or range change during a load runs once more after it, so the
+  // page ends showing the last one asked, never a mix. `data-loaded` marks it shown (tests wait on it).
+  let running = false;
+  let again = false;
+  async function load() {
+    delete document.body.dataset.loaded;
+    if (running) return void (again = true);
+    running = true;
+    let shown;
+    do {
+      again = false;
+      shown = await show();
+    } while (again);
+    running = false;
+    if (shown) document.body.dataset.loaded = 'true';
   }
 
   $('login-form').addEventListener('submit', async (event) => {
