@@ -100,6 +100,7 @@ test('the overview shows the numbers the API gives for the same range, and draws
     expect(await page.textContent(`#overview .totals dd[data-key="${key}"]`)).toBe(String(total[key]));
   }
 
+  expect(await page.$$eval('#overview .error-classes span', (spans: any[]) => spans.map((x) => [x.dataset.key, x.textContent]))).toEqual([['errors4xx', '4xx 3'], ['errors5xx', '5xx 1']]); // eslint-disable-line @typescript-eslint/no-explicit-any
   // uPlot draws on a canvas: some of its pixels must be painted.
   expect(await paintedPixels(page, '#overview .chart')).toBeGreaterThan(100);
 

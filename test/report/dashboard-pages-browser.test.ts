@@ -145,6 +145,9 @@ test('the campaign page shows 7 delivered and 3 failed, the API\'s numbers for t
   const shown = await totalsOnPage();
   expect(shown).toEqual(asShown(total));
   expect(shown).toMatchObject({ delivered: '7', failed: '3' });
+  // The 3 refusals are the only errors: the breakdown shows 4xx alone.
+  expect(total).toMatchObject({ errors: 3, errors4xx: 3 });
+  expect(await page.$$eval('#detail .error-classes span', (spans: any[]) => spans.map((x) => [x.dataset.key, x.textContent]))).toEqual([['errors4xx', '4xx 3']]); // eslint-disable-line @typescript-eslint/no-explicit-any
   expect(await page.textContent('#detail h2.title')).toBe(`Campaign ${CAMPAIGN}`);
   expect(await page.isVisible('#steps')).toBe(false);
   expect(await paintedPixels(page, '#detail .chart')).toBeGreaterThan(100);

@@ -18,6 +18,18 @@
     ['latencyMsP95', 'Latency p95 (ms)'],
   ];
 
+  /** The classes `errors` breaks down into (they add up to it). */
+  const ERROR_CLASSES = [
+    ['errors4xx', '4xx'],
+    ['errors5xx', '5xx'],
+    ['errors408or429', '408/429'],
+    ['errorsTimeout', 'timeout'],
+    ['errorsNetwork', 'network'],
+    ['errorsBlocked', 'blocked'],
+    ['errorsRender', 'render'],
+    ['errorsOther', 'other'],
+  ];
+
   class Unauthorized extends Error {}
   class ApiError extends Error {
     constructor(message, status) {
@@ -85,6 +97,17 @@
       dd.textContent = shown(key, (row || {})[key]);
       div.append(dt, dd);
       dl.appendChild(div);
+    }
+    // The error classes with any errors, each a <span data-key>: "Errors by class: 4xx 3 5xx 1".
+    const present = ERROR_CLASSES.filter(([key]) => row && row[key] > 0);
+    const line = dl.parentElement.querySelector('.error-classes');
+    line.hidden = present.length === 0;
+    line.replaceChildren('Errors by class:');
+    for (const [key, label] of present) {
+      const span = document.createElement('span');
+      span.dataset.key = key;
+      span.textContent = label + ' ' + row[key];
+      line.appendChild(span);
     }
   }
 
