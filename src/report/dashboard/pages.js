@@ -62,6 +62,9 @@
       // The bar: entered as the full length, the part that failed in red.
       const bar = document.createElement('div');
       bar.className = 'bar';
+      bar.title = (r.stepEntered || 0) + ' entered, ' + (r.stepFailed || 0) + ' failed';
+      bar.setAttribute('role', 'img');
+      bar.setAttribute('aria-label', bar.title);
       bar.style.width = (100 * (r.stepEntered || 0)) / most + '%';
       const failed = document.createElement('div');
       failed.className = 'bar-failed';
