@@ -17,6 +17,8 @@ ENV NODE_ENV=production HOOKFLOW_HOST=0.0.0.0
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY --from=build /app/workflows workflows
+# The dashboard's page and scripts, served as they are (src/api/routes/dashboard.ts reads them at start).
+COPY --from=build /app/src/report/dashboard src/report/dashboard
 COPY package.json ./
 USER node
 CMD ["node", "dist/src/bin/worker.js"]

@@ -5,14 +5,14 @@
  * links to the Web UI, and pauses and resumes the failing host. Screenshots go to
  * test-results/screenshots/ (git-ignored).
  */
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { request } from 'undici';
 import { buildApi } from '../../src/api/server';
 import { AesGcmCodec, parseEncryptionKey } from '../../src/temporal/codec';
+import { launchChromium, paintedPixels, SHOTS } from '../helpers/browser';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -21,8 +21,6 @@ declare const document: any; // eslint-disable-line @typescript-eslint/no-explic
 
 const KEY = 'dashboard-key';
 const UI = 'http://localhost:8233';
-const CHROMIUM = process.env.HOOKFLOW_CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.resolve(__dirname, '../../test-results/screenshots');
 const fast = { initialIntervalMs: 100, maxIntervalMs: 200, maxAttempts: 3 };
 
 let stack: TestStack;
@@ -40,8 +38,6 @@ async function api(pathAndQuery: string, init: { method?: 'GET' | 'POST'; header
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run \`node scripts/setup.mjs --browser\` (it installs Debian's chromium) or set HOOKFLOW_CHROMIUM_PATH`);
-  fs.mkdirSync(SHOTS, { recursive: true });
   stack = await startTestStack();
   app = buildApi({
     hookflow: stack.hookflow,
@@ -64,7 +60,7 @@ beforeAll(async () => {
   const results = await Promise.all(ids.map((id) => stack.hookflow.result(id)));
   expect(results.map((r) => r.status).sort()).toEqual([...Array(7).fill('delivered'), ...Array(3).fill('failed')]);
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
 }, 120_000);
 
@@ -101,19 +97,12 @@ test('the overview shows the numbers the API gives for the same range, and draws
   const total = body.data[0];
   expect(total).toMatchObject({ sends: 10, delivered: 7, failed: 3, errors: 4, errors5xx: 1, errors4xx: 3, retries: 1 });
   for (const key of ['sends', 'delivered', 'failed', 'errors', 'retries', 'latencyMsP95']) {
-    expect(await page.textContent(`#total-${key}`)).toBe(String(total[key]));
+    expect(await page.textContent(`#overview .totals dd[data-key="${key}"]`)).toBe(String(total[key]));
   }
 
+  expect(await page.$$eval('#overview .error-classes span', (spans: any[]) => spans.map((x) => [x.dataset.key, x.textContent]))).toEqual([['errors4xx', '4xx 3'], ['errors5xx', '5xx 1']]); // eslint-disable-line @typescript-eslint/no-explicit-any
   // uPlot draws on a canvas: some of its pixels must be painted.
-  const painted = await page.evaluate(() => {
-    const canvas = document.querySelector('#chart canvas') as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } } | null;
-    if (!canvas || canvas.width === 0) return 0;
-    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let n = 0;
-    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) n++;
-    return n;
-  });
-  expect(painted).toBeGreaterThan(100);
+  expect(await paintedPixels(page, '#overview .chart')).toBeGreaterThan(100);
 
   const failures = await page.$$eval('#failures tbody tr', (rows: any[]) => // eslint-disable-line @typescript-eslint/no-explicit-any
     rows.map((r) => ({ status: r.querySelector('.status-code')!.textContent, error: r.querySelector('.error-text')!.textContent, link: r.querySelector('a')?.getAttribute('href') })),

@@ -12,7 +12,7 @@ import { sameOriginOrSafe, setSessionCookie } from '../session';
 
 const root = projectRoot();
 const ASSETS: Record<string, { file: string; type: string }> = {
-  'app.js': { file: path.join(root, 'src/report/dashboard/app.js'), type: 'text/javascript; charset=utf-8' },
+  ...Object.fromEntries(['core.js', 'overview.js', 'pages.js', 'app.js'].map((name) => [name, { file: path.join(root, 'src/report/dashboard', name), type: 'text/javascript; charset=utf-8' }])),
   'app.css': { file: path.join(root, 'src/report/dashboard/app.css'), type: 'text/css; charset=utf-8' },
   'uPlot.iife.min.js': { file: path.join(root, 'node_modules/uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { file: path.join(root, 'node_modules/uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
