@@ -13,7 +13,12 @@ import { hostWorkflowId } from '../../src/breaker/definitions';
 export interface DownHostFigures {
   webhooks: number;
   resumeRatePerSec: number;
+  /** Worker RSS, the highest sample (every 500 ms) while the webhooks are started and make their first attempts. */
+  workerRssWhileStartingMb: number;
+  /** The highest sample once (nearly) every webhook waits on the host, until it recovers. */
   workerRssWhileWaitingMb: number;
+  /** The highest sample while the queue drains. */
+  workerRssWhileDrainingMb: number;
   workerPeakRssMb: number;
   /** Requests that reached the host before its breaker opened (first attempts, mostly). */
   requestsBeforeOpen: number;
@@ -29,8 +34,10 @@ export interface DownHostFigures {
 export async function downHost(system: HookflowSystem, count: number, resumeRate: number, log: (s: string) => void): Promise<DownHostFigures> {
   let up = false;
   const receiver = await startBenchReceiver(() => (up ? 200 : 503));
-  let rssWhileWaiting = 0;
-  const sampler = setInterval(() => (rssWhileWaiting = Math.max(rssWhileWaiting, memoryMb(system.worker.pid)?.rss ?? 0)), 500);
+  // The highest RSS sample of each phase.
+  const rss = { starting: 0, waiting: 0, draining: 0 };
+  let phase: keyof typeof rss = 'starting';
+  const sampler = setInterval(() => (rss[phase] = Math.max(rss[phase], memoryMb(system.worker.pid)?.rss ?? 0)), 500);
   try {
     await closedLoop(count, 64, (id) => system.trigger(id, receiver.url), 'down');
     log(`  down-host: ${count} webhooks started, ${receiver.arrivals.length} requests so far`);
@@ -42,10 +49,12 @@ export async function downHost(system: HookflowSystem, count: number, resumeRate
       view = await system.hookflow.hostStatus(receiver.authority);
     }
     const pausedWebhooksSeen = view.pausedWebhooks;
+    phase = 'waiting';
     const openedAt = Date.parse(view.openedAt ?? new Date().toISOString());
     log(`  down-host: host ${view.state}, ${pausedWebhooksSeen} webhooks paused; holding 15 s more`);
     await new Promise((resolve) => setTimeout(resolve, 15_000));
     up = true;
+    phase = 'draining';
     const recoveredAt = now();
     const duringOpen = receiver.arrivals.filter((at) => at > openedAt + 1_000 && at < recoveredAt);
     await receiver.waitForDistinct(count, 1_800_000);
@@ -63,7 +72,9 @@ export async function downHost(system: HookflowSystem, count: number, resumeRate
     return {
       webhooks: count,
       resumeRatePerSec: resumeRate,
-      workerRssWhileWaitingMb: round(rssWhileWaiting),
+      workerRssWhileStartingMb: round(rss.starting),
+      workerRssWhileWaitingMb: round(rss.waiting),
+      workerRssWhileDrainingMb: round(rss.draining),
       workerPeakRssMb: round(memoryMb(system.worker.pid)?.peak ?? 0),
       requestsBeforeOpen: receiver.arrivals.filter((at) => at <= openedAt + 1_000).length,
       requestsWhileOpen: duringOpen.length,
