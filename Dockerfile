@@ -21,4 +21,5 @@ COPY --from=build /app/workflows workflows
 COPY --from=build /app/src/report/dashboard src/report/dashboard
 COPY package.json ./
 USER node
-CMD ["node", "dist/src/bin/worker.js"]
+# The worker's V8 flags: src/worker/node-flags.ts says why.
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=8", "dist/src/bin/worker.js"]

@@ -12,6 +12,7 @@
  * and PostgreSQL database; this process is the client and the receiver.
  */
 import path from 'node:path';
+import { WORKER_NODE_FLAGS } from '../src/worker/node-flags';
 import { Hookflow } from '../src/client/hookflow';
 import { loadConfig } from '../src/config';
 import { memoryMb } from '../src/dev/proc-stats';
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
     HOOKFLOW_EVENT_BATCH_SIZE: '500',
     HOOKFLOW_METRICS_PORT: '0',
   };
-  const worker = startNode(path.join(DIST, 'src/bin/worker.js'), env, path.join(workDir, 'journeys-worker.log'), 'worker running');
+  const worker = startNode(path.join(DIST, 'src/bin/worker.js'), env, path.join(workDir, 'journeys-worker.log'), 'worker running', WORKER_NODE_FLAGS);
   await worker.ready;
   const hookflow = await Hookflow.connect({ config: loadConfig(env), encryptionKey: env.HOOKFLOW_ENCRYPTION_KEY });
   const receiver = await startBenchReceiver();

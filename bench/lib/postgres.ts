@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { childrenOf } from './procs';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
 import { migrate } from '../../src/db/migrate';
 import { freePort } from '../../src/dev/free-port';
@@ -50,19 +51,7 @@ export async function benchDatabase(workDir: string, name: string): Promise<stri
 /** The embedded cluster's processes (postmaster and its backends), for CPU accounting; none for an external one. */
 export function postgresPids(): number[] {
   const root = embedded?.process.pid;
-  if (!root) return [];
-  const pids = [root];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === root) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
+  return root ? [root, ...childrenOf(root)] : [];
 }
 
 export async function stopBenchPostgres(): Promise<void> {

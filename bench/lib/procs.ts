@@ -16,13 +16,28 @@ export interface NodeChild {
   stop(): Promise<void>;
 }
 
+/** The processes whose parent is `pid` (a PostgreSQL postmaster's backends), read from /proc. */
+export function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return children;
+}
+
 /** Starts `node <script>` with `env`; its stderr goes to `logFile`. */
-export function startNode(script: string, env: Record<string, string>, logFile: string, readyMarker?: string): NodeChild {
+export function startNode(script: string, env: Record<string, string>, logFile: string, readyMarker?: string, nodeFlags: readonly string[] = []): NodeChild {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'a');
   // --cpu-prof is not allowed in NODE_OPTIONS; BENCH_PROFILE_DIR turns it on for every child.
   const flags = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...flags, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', log, 'ipc'] });
+  const child = spawn(process.execPath, [...flags, ...nodeFlags, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', log, 'ipc'] });
   fs.closeSync(log);
   live.add(child);
   child.once('exit', () => live.delete(child));

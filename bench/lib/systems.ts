@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { request, Agent } from 'undici';
+import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig } from '../../src/config';
 import { generateEncryptionKey } from '../../src/temporal/codec';
@@ -66,7 +67,7 @@ export async function naiveSystem(temporal: BenchTemporal, logDir: string): Prom
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   return {
     name: 'naive',
-    pids: () => [worker.pid, ...(temporal.pid ? [temporal.pid] : [])],
+    pids: () => [worker.pid, ...temporal.pids()],
     workerPid: () => worker.pid,
     async trigger(id, url) {
       await client.workflow.start('naiveDeliver', { taskQueue, workflowId: naiveWorkflowId(id), args: [{ url, id }] });
@@ -117,7 +118,7 @@ async function hookflowEnv(temporal: BenchTemporal, logDir: string, name: string
 export async function hookflowSystem(temporal: BenchTemporal, logDir: string, options: HookflowSystemOptions = {}): Promise<HookflowSystem> {
   const env = await hookflowEnv(temporal, logDir, options.name ?? 'hookflow', options.env);
   // The worker logs at info so that its "worker running" line tells when it is ready.
-  const worker = startNode(path.join(DIST, 'src/bin/worker.js'), { ...env, HOOKFLOW_LOG_LEVEL: 'info' }, path.join(logDir, `${options.name ?? 'hookflow'}-worker.log`), 'worker running');
+  const worker = startNode(path.join(DIST, 'src/bin/worker.js'), { ...env, HOOKFLOW_LOG_LEVEL: 'info' }, path.join(logDir, `${options.name ?? 'hookflow'}-worker.log`), 'worker running', WORKER_NODE_FLAGS);
   await worker.ready;
   const hookflow = await Hookflow.connect({ config: loadConfig(env), encryptionKey: env.HOOKFLOW_ENCRYPTION_KEY });
   const ids = new Map<string, string>();
@@ -127,7 +128,7 @@ export async function hookflowSystem(temporal: BenchTemporal, logDir: string, op
     hookflow,
     worker,
     ids,
-    pids: () => [worker.pid, ...(temporal.pid ? [temporal.pid] : []), ...postgresPids()],
+    pids: () => [worker.pid, ...temporal.pids(), ...postgresPids()],
     workerPid: () => worker.pid,
     async trigger(id, url) {
       const { id: webhookId } = await hookflow.send({
@@ -166,7 +167,7 @@ export async function hookflowApiSystem(temporal: BenchTemporal, logDir: string,
   const api = `http://127.0.0.1:${port}/v1/webhooks`;
   return {
     name,
-    pids: () => [child.pid, ...(temporal.pid ? [temporal.pid] : []), ...postgresPids()],
+    pids: () => [child.pid, ...temporal.pids(), ...postgresPids()],
     workerPid: () => child.pid,
     async trigger(id, url) {
       const res = await request(api, {

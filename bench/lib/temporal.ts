@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/dev/free-port';
+import { childrenOf } from './procs';
 import { resolveTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-dev-server';
 
 /**
@@ -15,8 +16,12 @@ export const BENCH_SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=NORMAL'];
 
 export interface BenchTemporal {
   address: string;
-  /** The server's pid, for CPU accounting; undefined when TEMPORAL_ADDRESS points elsewhere. */
-  pid?: number;
+  /**
+   * The server's processes, for CPU accounting: the dev server's; for TEMPORAL_ADDRESS, those in
+   * BENCH_SERVER_PIDS (comma-separated, as test/cluster/serve.ts prints them) and their children
+   * (a PostgreSQL postmaster's backends); none when that is not set.
+   */
+  pids(): number[];
   flags: string;
   stop(): Promise<void>;
 }
@@ -27,7 +32,8 @@ export async function startBenchTemporal(
   pragmas = process.env.BENCH_SQLITE_PRAGMAS?.split(',').filter(Boolean) ?? BENCH_SQLITE_PRAGMAS,
 ): Promise<BenchTemporal> {
   if (process.env.TEMPORAL_ADDRESS) {
-    return { address: process.env.TEMPORAL_ADDRESS, flags: `external ${process.env.TEMPORAL_ADDRESS}`, stop: async () => undefined };
+    const given = (process.env.BENCH_SERVER_PIDS ?? '').split(',').filter(Boolean).map(Number);
+    return { address: process.env.TEMPORAL_ADDRESS, pids: () => given.flatMap((pid) => [pid, ...childrenOf(pid)]), flags: `external ${process.env.TEMPORAL_ADDRESS}`, stop: async () => undefined };
   }
   const dir = fs.mkdtempSync(path.join(workDir, 'temporal-'));
   const server: DevServer = await startDevServer({
@@ -39,7 +45,7 @@ export async function startBenchTemporal(
   });
   return {
     address: server.address,
-    pid: server.process.pid,
+    pids: () => [server.process.pid!],
     flags: `temporal server start-dev --headless --db-filename <tmp>/temporal.db ${pragmas.map((p) => `--sqlite-pragma ${p}`).join(' ')}`,
     async stop() {
       await server.stop();

@@ -70,7 +70,7 @@ export async function floor(temporal: BenchTemporal, logDir: string, options: { 
     await worker.ready;
     await closedLoop(WARMUP, 10, start, 'warm');
     await closed(Array.from({ length: WARMUP }, (_, i) => `warm-${i}`));
-    const pids = [worker.pid, ...(temporal.pid ? [temporal.pid] : [])];
+    const pids = [worker.pid, ...temporal.pids()];
     const cpuBefore = pids.map(cpuSeconds);
     const startedAt = await closedLoop(options.count, options.inFlight, start, 'tput');
     // CPU is read once all have completed (a cheap visibility count, polled); the exact close

@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   await stack.startTemporal();
   console.error(stack.setupTemporal());
-  console.log(`TEMPORAL_ADDRESS=${stack.temporalAddress} (logs in ${dir})`);
+  // The benchmark charges these (and the postmaster's backends) as the server's CPU.
+  const pids = [stack.temporal?.pid, stack.backend?.pid, stack.postgres?.process.pid].filter((pid) => pid !== undefined);
+  console.log(`TEMPORAL_ADDRESS=${stack.temporalAddress} BENCH_SERVER_PIDS=${pids.join(',')}   (logs in ${dir})`);
   setInterval(() => undefined, 1 << 30);
 }
 

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import pg from 'pg';
+import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags';
 import { Hookflow } from '../../src/client/hookflow';
 import { loadConfig, type Config } from '../../src/config';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
@@ -359,7 +360,9 @@ export class Stack {
   private spawnNode(kind: 'worker' | 'api', n: number, script: string, extra?: Record<string, string>): Child {
     const logFile = path.join(this.dir, `${kind}-${n}.log`);
     const out = fs.openSync(logFile, 'a');
-    const proc = spawn(process.execPath, [path.join(ROOT, script)], { cwd: ROOT, env: this.env(extra), stdio: ['ignore', out, out] });
+    // Workers run with the flags every deployment gives them (src/worker/node-flags.ts).
+    const flags = kind === 'worker' ? WORKER_NODE_FLAGS : [];
+    const proc = spawn(process.execPath, [...flags, path.join(ROOT, script)], { cwd: ROOT, env: this.env(extra), stdio: ['ignore', out, out] });
     fs.closeSync(out);
     const child = track(`${kind}-${n}`, proc, logFile);
     this.children.push(child);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SETTINGS } from '../../src/config';
+import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags';
 import { API_ENV, DEPLOYMENT_ENV, GO_TOOLCHAIN, HISTORY_SHARDS, SQL_PLUGIN, TEMPORAL_SERVER_VERSION } from '../cluster/topology';
 
 const ROOT = path.join(__dirname, '../..');
@@ -60,7 +61,6 @@ test('workers and the API get the variables the cluster test gives them, each a 
     for (const variable of env) expect(known).toContain(variable);
   }
   expect(Object.keys(services.api.environment ?? {})).toEqual(expect.arrayContaining([...API_ENV]));
-  expect(services.worker.command).toEqual(['node', 'dist/src/bin/worker.js']);
   expect(services.api.command).toEqual(['node', 'dist/src/bin/api.js']);
   expect(services['temporal-setup'].command).toEqual(['node', 'dist/src/bin/setup-temporal.js']);
   // Production refuses private addresses: only the test's loopback receivers need it.
@@ -72,4 +72,12 @@ test('workers scale with deploy.replicas; every published port is bound to 127.0
   const ports = Object.values(services).flatMap((s) => s.ports ?? []);
   expect(ports.length).toBeGreaterThan(0);
   for (const port of ports) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+});
+
+test('workers run with the V8 flags the tests and the benchmark give them, in compose, the image and npm run worker', () => {
+  const worker = ['node', ...WORKER_NODE_FLAGS, 'dist/src/bin/worker.js'];
+  expect(services.worker.command).toEqual(worker);
+  expect(read('Dockerfile')).toContain(`CMD ${JSON.stringify(worker).replace(/,/g, ', ')}`);
+  const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+  expect(scripts.worker).toMatch(new RegExp(`&& ${worker.join(' ')}$`));
 });
