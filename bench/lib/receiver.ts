@@ -147,3 +147,40 @@ export async function startBenchReceiverProcess(): Promise<BenchReceiver> {
       }),
   };
 }
+
+export interface ArrivingOptions {
+  /** No request for this long while ids are missing fails the wait. */
+  stallMs: number;
+  /** The longest the whole wait may take. */
+  overallMs?: number;
+  pollMs?: number;
+  /** What is awaited, for the error. */
+  what: string;
+  /** More to say in the error (e.g. a dispatch's counts). */
+  describe?: () => Promise<string>;
+}
+
+/**
+ * Waits until `count` distinct ids arrived, for as long as requests keep coming: a run whose
+ * arrivals stall fails with how far it got instead of waiting for a long fixed timeout.
+ */
+export async function waitWhileArriving(receiver: BenchReceiver, count: number, options: ArrivingOptions): Promise<void> {
+  const until = now() + (options.overallMs ?? Infinity);
+  let seen = receiver.arrivals.length;
+  let lastProgress = now();
+  while (receiver.firstArrival.size < count) {
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
+    if (receiver.arrivals.length !== seen) {
+      seen = receiver.arrivals.length;
+      lastProgress = now();
+    }
+    const stalled = now() - lastProgress > options.stallMs;
+    if (stalled || now() > until) {
+      const more = options.describe ? `; ${await options.describe()}` : '';
+      throw new Error(
+        `${options.what}: ${stalled ? `no request for ${options.stallMs / 1000} s` : `not done within ${Math.round((options.overallMs ?? 0) / 1000)} s`}: ` +
+          `${receiver.firstArrival.size} of ${count} ids arrived, ${receiver.arrivals.length} requests seen${more}`,
+      );
+    }
+  }
+}

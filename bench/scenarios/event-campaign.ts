@@ -15,7 +15,7 @@ import { freePort } from '../../src/dev/free-port';
 import { cpuSeconds, memoryMb } from '../../src/dev/proc-stats';
 import { postgresPids } from '../lib/postgres';
 import { startNode } from '../lib/procs';
-import { now, startBenchReceiverProcess, type BenchReceiver } from '../lib/receiver';
+import { now, startBenchReceiverProcess, waitWhileArriving } from '../lib/receiver';
 import { latencySummary, round } from '../lib/stats';
 import { hookflowEnv } from '../lib/systems';
 import type { BenchTemporal } from '../lib/temporal';
@@ -53,21 +53,6 @@ const DIST = path.resolve(__dirname, '../..');
 const EVENT = 'level_reached';
 /** No new arrival for this long while some are missing fails the run. */
 const STALL_MS = 60_000;
-
-async function waitForAll(receiver: BenchReceiver, count: number, what: string): Promise<void> {
-  let seen = receiver.arrivals.length;
-  let lastProgress = now();
-  while (receiver.firstArrival.size < count) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    if (receiver.arrivals.length !== seen) {
-      seen = receiver.arrivals.length;
-      lastProgress = now();
-    }
-    if (now() - lastProgress > STALL_MS) {
-      throw new Error(`event-campaign ${what}: no arrival for ${STALL_MS / 1000} s: ${receiver.firstArrival.size} of ${count} events' webhooks arrived`);
-    }
-  }
-}
 
 export async function eventCampaign(
   temporal: BenchTemporal,
@@ -124,7 +109,7 @@ export async function eventCampaign(
       const cpu = pids.map((pid, i) => cpuSeconds(pid) - before[i]).reduce((a, b) => a + b, 0);
       const events = calls * perCall;
       total += events;
-      await waitForAll(receiver, total, name);
+      await waitWhileArriving(receiver, total, { stallMs: STALL_MS, what: `event-campaign ${name}` });
       const lastAt = Math.max(...[...receiver.firstArrival].filter(([id]) => id.startsWith(`${name}-`)).map(([, at]) => at));
       const figures = { perSec: round(events / seconds), cpuPer1000: round((cpu / events) * 1000, 2), deliveriesPerSec: round(events / ((lastAt - start) / 1000)) };
       log(`  event-campaign ${name}: ${events} events accepted in ${round(seconds, 2)} s (${figures.perSec}/s, ${figures.cpuPer1000} CPU s per 1,000); all delivered at ${figures.deliveriesPerSec}/s`);
@@ -148,7 +133,7 @@ export async function eventCampaign(
     }
     await Promise.all(pending);
     total += options.latencyCount;
-    await waitForAll(receiver, total, 'latency');
+    await waitWhileArriving(receiver, total, { stallMs: STALL_MS, what: 'event-campaign latency' });
     const latencies = sample.map((seq) => receiver.firstArrival.get(seq)! - accepted.get(seq)!);
     const latency = latencySummary(latencies);
     const maxMs = round(Math.max(...latencies));
