@@ -18,6 +18,8 @@ import { benchDatabase, stopBenchPostgres } from './lib/postgres';
 import { ledgerList } from './scenarios/ledger-list';
 import { reportScenario } from './scenarios/report';
 import { campaignFanout } from './scenarios/campaign-fanout';
+import { campaignRate } from './scenarios/campaign-rate';
+import { eventCampaign } from './scenarios/event-campaign';
 import { downHost } from './scenarios/down-host';
 import { eventIngest } from './scenarios/event-ingest';
 import { floor } from './scenarios/floor';
@@ -32,8 +34,8 @@ const DESIGN = ['hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'sl
 const wanted = (name: string): boolean => (only ? only.includes(name) : !(quick && DESIGN.includes(name)));
 
 const SIZES = quick
-  ? { count: 600, latency: 300, retryHeavy: 300, downHost: 600, slow: 6, ledgerRows: 100_000, events: 2_000, fanout: 2_000 }
-  : { count: 5_000, latency: 2_000, retryHeavy: 2_000, downHost: 10_000, slow: 20, ledgerRows: 1_000_000, events: 20_000, fanout: 10_000 };
+  ? { count: 600, latency: 300, retryHeavy: 300, downHost: 600, slow: 6, ledgerRows: 100_000, events: 2_000, fanout: 2_000, rateRecipients: 700, eventCampaign: 500, eventLatency: 100 }
+  : { count: 5_000, latency: 2_000, retryHeavy: 2_000, downHost: 10_000, slow: 20, ledgerRows: 1_000_000, events: 20_000, fanout: 10_000, rateRecipients: 1_900, eventCampaign: 2_000, eventLatency: 200 };
 const countArg = args.find((a) => a.startsWith('--count='));
 if (countArg) {
   const n = Number(countArg.slice('--count='.length));
@@ -41,6 +43,12 @@ if (countArg) {
 }
 /** Triggers in flight at once for the throughput runs, the same for every system. */
 const IN_FLIGHT = 64;
+/** The campaign-rate scenario's limit: the issue's 600 a minute; --quick runs about a minute of it, the full run over three. */
+const RATE_LIMIT_PER_MINUTE = 600;
+/** Workers serving the campaign-rate scenario: the limit must hold across workers. */
+const RATE_WORKERS = 2;
+/** Events/s of the event-campaign latency sample: well under one worker's delivery rate here (30–40/s). */
+const EVENT_LATENCY_RATE = Number(process.env.BENCH_EVENT_LATENCY_RATE ?? 5);
 /** Down-host drain rate: the default 20/s would take 8 minutes for 10,000 webhooks. */
 const DOWN_HOST_RESUME_RATE = 100;
 
@@ -160,6 +168,16 @@ async function main(): Promise<void> {
       await temporal.stop();
     }
   }
+  if (wanted('event-campaign')) {
+    const events = Number(process.env.BENCH_EVENT_CAMPAIGN_EVENTS ?? SIZES.eventCampaign);
+    log(`event-campaign: POST /v1/events, ${events} single and ${events} batched, one event campaign listening`);
+    const temporal = await startBenchTemporal(work);
+    try {
+      scenarios['event-campaign'] = await eventCampaign(temporal, logs, { events, latencyCount: SIZES.eventLatency, latencyRate: EVENT_LATENCY_RATE, log });
+    } finally {
+      await temporal.stop();
+    }
+  }
   if (wanted('report')) {
     log(`report: GET /v1/reports over ${SIZES.ledgerRows} ledger webhooks`);
     scenarios.report = await reportScenario(await benchDatabase(path.join(logs, 'pg'), 'report'), SIZES.ledgerRows, log);
@@ -169,6 +187,13 @@ async function main(): Promise<void> {
     scenarios['campaign-fanout'] = await onFreshTemporal(
       (t) => hookflowSystem(t, logs, { name: 'campaign-fanout' }),
       (s) => campaignFanout(s, SIZES.fanout, log),
+    );
+  }
+  if (wanted('campaign-rate')) {
+    log(`campaign-rate: ${SIZES.rateRecipients} recipients of one campaign at ${RATE_LIMIT_PER_MINUTE}/min, ${RATE_WORKERS} workers`);
+    scenarios['campaign-rate'] = await onFreshTemporal(
+      (t) => hookflowSystem(t, logs, { name: 'campaign-rate', workers: RATE_WORKERS }),
+      (s) => campaignRate(s, { recipients: SIZES.rateRecipients, rateLimitPerMinute: RATE_LIMIT_PER_MINUTE, log }),
     );
   }
   if (wanted('down-host')) {

@@ -86,11 +86,15 @@ export interface HookflowSystemOptions {
   env?: Record<string, string>;
   retry?: { initialIntervalMs?: number; maxIntervalMs?: number; maxAttempts?: number; maxDurationSeconds?: number };
   timeoutMs?: number;
+  /** Worker processes on the same task queue, database and key (default 1). */
+  workers?: number;
 }
 
 export interface HookflowSystem extends System {
   hookflow: Hookflow;
+  /** The first worker; `workers` holds all of them. */
   worker: NodeChild;
+  workers: NodeChild[];
   /** Webhook id per bench id. */
   ids: Map<string, string>;
 }
@@ -100,7 +104,7 @@ export interface HookflowSystem extends System {
  * read the same settings. BENCH_HOOKFLOW_ENV (JSON) adds settings to every Hookflow process, for sweeps:
  * BENCH_HOOKFLOW_ENV='{"HOOKFLOW_MAX_CACHED_WORKFLOWS":"1000"}'.
  */
-async function hookflowEnv(temporal: BenchTemporal, logDir: string, name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+export async function hookflowEnv(temporal: BenchTemporal, logDir: string, name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   return {
     TEMPORAL_ADDRESS: temporal.address,
     DATABASE_URL: await benchDatabase(path.join(logDir, 'pg'), name),
@@ -118,8 +122,11 @@ async function hookflowEnv(temporal: BenchTemporal, logDir: string, name: string
 export async function hookflowSystem(temporal: BenchTemporal, logDir: string, options: HookflowSystemOptions = {}): Promise<HookflowSystem> {
   const env = await hookflowEnv(temporal, logDir, options.name ?? 'hookflow', options.env);
   // The worker logs at info so that its "worker running" line tells when it is ready.
-  const worker = startNode(path.join(DIST, 'src/bin/worker.js'), { ...env, HOOKFLOW_LOG_LEVEL: 'info' }, path.join(logDir, `${options.name ?? 'hookflow'}-worker.log`), 'worker running', WORKER_NODE_FLAGS);
-  await worker.ready;
+  const workers = Array.from({ length: Math.max(1, options.workers ?? 1) }, (_, i) =>
+    startNode(path.join(DIST, 'src/bin/worker.js'), { ...env, HOOKFLOW_LOG_LEVEL: 'info' }, path.join(logDir, `${options.name ?? 'hookflow'}-worker${i === 0 ? '' : `-${i + 1}`}.log`), 'worker running', WORKER_NODE_FLAGS),
+  );
+  await Promise.all(workers.map((w) => w.ready));
+  const worker = workers[0];
   const hookflow = await Hookflow.connect({ config: loadConfig(env), encryptionKey: env.HOOKFLOW_ENCRYPTION_KEY });
   const ids = new Map<string, string>();
   // PostgreSQL's CPU is Hookflow's cost too: the ledger is written from the worker.
@@ -127,8 +134,9 @@ export async function hookflowSystem(temporal: BenchTemporal, logDir: string, op
     name: options.name ?? 'hookflow',
     hookflow,
     worker,
+    workers,
     ids,
-    pids: () => [worker.pid, ...temporal.pids(), ...postgresPids()],
+    pids: () => [...workers.map((w) => w.pid), ...temporal.pids(), ...postgresPids()],
     workerPid: () => worker.pid,
     async trigger(id, url) {
       const { id: webhookId } = await hookflow.send({
@@ -142,7 +150,7 @@ export async function hookflowSystem(temporal: BenchTemporal, logDir: string, op
     },
     historyEvents: (benchIds) => averageHistory(hookflow.client, benchIds.map((id) => webhookWorkflowId(ids.get(id)!))),
     async stop() {
-      await worker.stop();
+      await Promise.all(workers.map((w) => w.stop()));
       await hookflow.close();
     },
   };

@@ -79,7 +79,7 @@ export async function eventIngest(temporal: BenchTemporal, logDir: string, event
   }
 }
 
-async function waitForHealth(base: string, agent: Agent): Promise<void> {
+export async function waitForHealth(base: string, agent: Agent): Promise<void> {
   const until = Date.now() + 60_000;
   for (;;) {
     try {
