@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { BreakerActivities } from '../src/breaker/definitions';
 import type { SendActivities, SendAttemptResult } from '../src/delivery/definitions';
+import { RATE_SLOT_LATENESS_MS } from '../src/ratelimit/definitions';
 import type { LedgerActivities, LedgeredAttemptInput } from '../src/ledger/rows';
 import type { HostGate } from './breaker/host-gate';
 import { AttemptMemo } from './attempt-memo';
@@ -30,11 +31,6 @@ export interface ActivityDeps extends SendDeps {
   metrics?: DeliveryMetrics;
 }
 
-/**
- * How late after its rate-limit slot a request may still start. The slots' spacing holds the limit
- * over its whole window with this lateness (src/ratelimit/limiter.ts); a later start asks again.
- */
-export const RATE_SLOT_LATENESS_MS = 250;
 
 /** Resolves at `atMs`, or at once when the activity is cancelled (the workflow is told by the cancellation itself). */
 function waitUntil(atMs: number, signal: AbortSignal): Promise<void> {
@@ -96,6 +92,8 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
     async function admitThen(go: () => Promise<SendAttemptResult>): Promise<SendAttemptResult> {
       // A campaign's rate-limit slot, by this worker's clock (counted at request start).
       if (input.notBeforeMs !== undefined) {
+        // The host's lease first: asked for after the wait, it could make the slot late (bench/README.md, "Campaign rate limit").
+        await deps.gate.prepare(input.authority);
         await waitUntil(input.notBeforeMs, cancellationSignal);
         // Sent much later than its slot, it could crowd the next ones into one window: it asks again.
         if (Date.now() > input.notBeforeMs + RATE_SLOT_LATENESS_MS) return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };

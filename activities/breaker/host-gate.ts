@@ -174,6 +174,17 @@ export class HostGate {
     }
   }
 
+  /**
+   * Makes sure this gate holds a current lease on the host, admitting nothing. An attempt that will
+   * wait for a rate-limit slot calls it first, so that its admission after the wait is immediate:
+   * waiting for a first lease after the slot would make it late (and several such at once).
+   */
+  async prepare(key: string): Promise<void> {
+    const host = this.entry(key);
+    host.usedAtMs = Date.now();
+    await this.current(host);
+  }
+
   /** An attempt paced from this gate's block of slots; with none to be had it queues at the host. */
   private async atBlockSlot(host: HostEntry, waiter: Waiter, ask: Ask, lease: Lease, signal?: AbortSignal): Promise<Admission> {
     const slot = await this.blockSlot(host);

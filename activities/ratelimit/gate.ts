@@ -44,7 +44,8 @@ export class RateLimitGate {
         try {
           const block = await leaseSlots(this.pool, queue.limit, waiting.length, Date.now(), toMs);
           this.leases += 1;
-          const slots = block ? slotTimes(block) : [];
+          // Whole milliseconds (the spacing need not be: src/ratelimit/limiter.ts), rounded up so none comes early.
+          const slots = block ? slotTimes(block).map(Math.ceil) : [];
           // Earliest deadlines first get the earliest slots; a slot past a waiter's own bound is not used.
           waiting.sort((a, b) => a.toMs - b.toMs);
           for (const w of waiting) {

@@ -13,5 +13,11 @@ export interface RateLimitActivities {
   rateLimitSlot(input: SharedRateLimit): Promise<RateLimitAnswer>;
 }
 
+/**
+ * How late after its rate-limit slot a request may still start; a later start asks for another
+ * slot. The slots' spacing (src/ratelimit/limiter.ts) holds the limit over any window with this lateness.
+ */
+export const RATE_SLOT_LATENESS_MS = 250;
+
 /** Bounds of every rateLimitPerMinute (campaigns and journeys). */
 export const RATE_LIMIT_BOUNDS = [10, 500_000] as const;
