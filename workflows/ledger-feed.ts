@@ -24,11 +24,14 @@ export class LedgerFeed {
 
   /**
    * Off in runs that started before the ledger existed (their histories have none of its markers),
-   * so they replay and finish as they began; every run started since writes its rows.
+   * so they replay and finish as they began; every run started since writes its rows. Inputs
+   * made since say so themselves (`ledger: true`); only older ones ask the patch.
    */
-  readonly on = wf.patched('ledger');
+  readonly on: boolean;
 
-  constructor(private readonly input: DeliveryInput) {}
+  constructor(private readonly input: DeliveryInput) {
+    this.on = input.ledger === true || wf.patched('ledger');
+  }
 
   /** The webhook's row as of now; each later row sorts after it. */
   row(state: WebhookState): LedgerWebhook {

@@ -137,6 +137,12 @@ export interface DeliveryInput {
   hops?: number;
   /** `{ name: "$.json.path" }` read from each response's body by the send activity (a journey's `save`). */
   extract?: Record<string, string>;
+  /**
+   * Set by every client since the ledger exists: the workflow writes its ledger rows without asking
+   * `patched('ledger')`, which costs each webhook a marker and a search-attribute write (bench/README.md,
+   * "The engine's floor"). Runs started without it are older and ask, so they replay as they ran.
+   */
+  ledger?: true;
   carried?: CarriedProgress;
 }
 

@@ -39,6 +39,7 @@ export function prepareDelivery(webhook: Webhook, options: PrepareOptions): Deli
     tags: webhook.tags,
     maxRetryAfterMs: options.maxRetryAfterMs,
     sendActivity: options.sendActivity,
+    ledger: true,
   };
   if (webhook.hops) input.hops = webhook.hops;
   if (webhook.signingSecret) input.signingSecret = webhook.signingSecret;

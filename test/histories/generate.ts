@@ -2,8 +2,10 @@
  * `npm run histories`: records the histories of real runs of each workflow type into
  * test/histories/<type>/, which test/replay/replay.test.ts replays on every `npm test`. Run it when
  * a workflow gains behaviour worth guarding. It rewrites the files at the top of each folder; older
- * histories kept in subfolders (e.g. deliver-webhook/before-ledger/, recorded before the ledger's
- * patch) stay, because workflows already running still have histories like them.
+ * histories kept in subfolders stay, because workflows already running still have histories like
+ * them: deliver-webhook/before-ledger/ (recorded before the ledger existed) and
+ * deliver-webhook/patched-ledger/ (recorded while every run asked the `ledger` patch, before inputs
+ * said `ledger: true` themselves).
  *
  * Two dev servers: one as in production, one that suggests continue-as-new after a few events.
  * `npm run histories -- run-journey` records only the journey workflow's histories.
