@@ -3,11 +3,23 @@ import fs from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** User + system CPU seconds a process has used so far. */
+const lastCpu = new Map<number, number>();
+
+/**
+ * User + system CPU seconds of a live process. A process gone since (a PostgreSQL backend that
+ * closed) reads as its last reading, or 0 if never read: its share is lost, the sum stays sound.
+ */
 export function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return lastCpu.get(pid) ?? 0;
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  lastCpu.set(pid, seconds);
+  return seconds;
 }
 
 /** Resident memory now and at its peak (VmHWM), in MB; undefined once the process is gone. */
