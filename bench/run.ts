@@ -30,7 +30,7 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 /** Scenarios that settle design choices; a --quick run leaves them out unless asked for. */
-const DESIGN = ['hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'slow-receiver'];
+const DESIGN = ['hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'slow-receiver', 'hookflow-2-workers'];
 const wanted = (name: string): boolean => (only ? only.includes(name) : !(quick && DESIGN.includes(name)));
 
 const SIZES = quick
@@ -107,6 +107,10 @@ async function main(): Promise<void> {
     } finally {
       await temporal.stop();
     }
+  }
+  if (wanted('hookflow-2-workers')) {
+    log('hookflow-2-workers: the same with two worker processes on the task queue (the scaling curve: one vs two)');
+    scenarios['hookflow-2-workers'] = await onFreshTemporal((t) => hookflowSystem(t, logs, { name: 'hookflow-2-workers', workers: 2 }), measured);
   }
   if (wanted('hookflow-no-ledger')) {
     log('hookflow-no-ledger: the same with HOOKFLOW_LEDGER_WRITES=false (what writing the ledger costs)');

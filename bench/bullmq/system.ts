@@ -49,7 +49,7 @@ export async function bullmqSystem(work: string, logDir: string, concurrency: nu
   await worker.ready;
   return {
     name: 'bullmq',
-    pids: () => [worker.pid, redis.pid!],
+    pids: () => [[worker.pid], [redis.pid!]],
     workerPid: () => worker.pid,
     async trigger(id, url2) {
       // Retries as a BullMQ user would configure them: exponential from 1 s.

@@ -39,12 +39,14 @@ export async function measure(system: System, options: MeasureOptions): Promise<
     await closedLoop(WARMUP, 10, (id) => system.trigger(id, receiver.url), 'warm');
     await receiver.waitForDistinct(WARMUP, 60_000);
 
-    const pids = system.pids();
+    const groups = system.pids();
+    const pids = groups.flat();
     const cpuBefore = pids.map(cpuSeconds);
     const startedAt = await closedLoop(options.count, options.inFlight, (id) => system.trigger(id, receiver.url), 'tput');
     await receiver.waitForDistinct(WARMUP + options.count, 600_000);
     const lastAt = Math.max(...[...receiver.firstArrival].filter(([id]) => id.startsWith('tput-')).map(([, at]) => at));
-    const cpuByProcess = pids.map((pid, i) => cpuSeconds(pid) - cpuBefore[i]);
+    const cpuByPid = new Map(pids.map((pid, i) => [pid, cpuSeconds(pid) - cpuBefore[i]]));
+    const cpuByProcess = groups.map((group) => group.reduce((sum, pid) => sum + (cpuByPid.get(pid) ?? 0), 0));
     const cpu = cpuByProcess.reduce((a, b) => a + b, 0);
     const deliveriesPerSec = options.count / ((lastAt - startedAt) / 1000);
     options.log(`  ${system.name}: ${options.count} deliveries at ${round(deliveriesPerSec)}/s, ${round(cpu, 2)} CPU s`);
@@ -63,10 +65,8 @@ export async function measure(system: System, options: MeasureOptions): Promise<
       ...latency,
       latencyRate: rate,
       cpuSecondsPer1000: round((cpu / options.count) * 1000, 2),
-      // Worker, Temporal server, then the rest (PostgreSQL's processes) as one figure.
-      cpuSecondsPer1000ByProcess: [...cpuByProcess.slice(0, 2), ...(cpuByProcess.length > 2 ? [cpuByProcess.slice(2).reduce((a, b) => a + b, 0)] : [])].map((c) =>
-        round((c / options.count) * 1000, 2),
-      ),
+      // Per group: the worker(s), the Temporal server, Hookflow's PostgreSQL.
+      cpuSecondsPer1000ByProcess: cpuByProcess.map((c) => round((c / options.count) * 1000, 2)),
     };
     const workerPid = system.workerPid?.();
     const memory = workerPid ? memoryMb(workerPid) : undefined;

@@ -16,7 +16,7 @@ export function renderResults(result: {
 }): string {
   const s = result.scenarios as Record<string, Row>;
   const m = result.machine;
-  const main = ['raw', 'naive', 'hookflow', 'hookflow-no-ledger', 'hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'bullmq'].filter((n) => s[n]);
+  const main = ['raw', 'naive', 'hookflow', 'hookflow-2-workers', 'hookflow-no-ledger', 'hookflow-regular', 'hookflow-api', 'hookflow-api-no-eager', 'bullmq'].filter((n) => s[n]);
   const parts = [
     `Measured ${result.date.slice(0, 10)} on ${m.cpus} cores (${m.cpuModel}), ${m.memoryGb} GB, Node ${m.node}, ${m.temporalCli}; ` +
       `${result.sizes.count} deliveries per throughput run.`,

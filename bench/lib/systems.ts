@@ -17,8 +17,8 @@ import type { BenchTemporal } from './temporal';
 
 export interface System {
   name: string;
-  /** Processes whose CPU counts: worker(s) and the Temporal server. */
-  pids(): number[];
+  /** Processes whose CPU counts, in groups reported apart: the worker(s), the Temporal server (with its database), then Hookflow's PostgreSQL. */
+  pids(): number[][];
   workerPid?(): number;
   trigger(id: string, url: string): Promise<void>;
   /** Average history events of the given (delivered) ids. */
@@ -32,7 +32,7 @@ export function rawSystem(inFlight: number): System {
   const agent = new Agent({ connections: inFlight });
   return {
     name: 'raw',
-    pids: () => [process.pid],
+    pids: () => [[process.pid]],
     async trigger(id, url) {
       const res = await request(url, {
         method: 'POST',
@@ -67,7 +67,7 @@ export async function naiveSystem(temporal: BenchTemporal, logDir: string): Prom
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   return {
     name: 'naive',
-    pids: () => [worker.pid, ...temporal.pids()],
+    pids: () => [[worker.pid], temporal.pids()],
     workerPid: () => worker.pid,
     async trigger(id, url) {
       await client.workflow.start('naiveDeliver', { taskQueue, workflowId: naiveWorkflowId(id), args: [{ url, id }] });
@@ -136,7 +136,7 @@ export async function hookflowSystem(temporal: BenchTemporal, logDir: string, op
     worker,
     workers,
     ids,
-    pids: () => [...workers.map((w) => w.pid), ...temporal.pids(), ...postgresPids()],
+    pids: () => [workers.map((w) => w.pid), temporal.pids(), postgresPids()],
     workerPid: () => worker.pid,
     async trigger(id, url) {
       const { id: webhookId } = await hookflow.send({
@@ -175,7 +175,7 @@ export async function hookflowApiSystem(temporal: BenchTemporal, logDir: string,
   const api = `http://127.0.0.1:${port}/v1/webhooks`;
   return {
     name,
-    pids: () => [child.pid, ...temporal.pids(), ...postgresPids()],
+    pids: () => [[child.pid], temporal.pids(), postgresPids()],
     workerPid: () => child.pid,
     async trigger(id, url) {
       const res = await request(api, {

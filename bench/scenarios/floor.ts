@@ -70,7 +70,9 @@ export async function floor(temporal: BenchTemporal, logDir: string, options: { 
     await worker.ready;
     await closedLoop(WARMUP, 10, start, 'warm');
     await closed(Array.from({ length: WARMUP }, (_, i) => `warm-${i}`));
-    const pids = [worker.pid, ...temporal.pids()];
+    // Two groups, as the other scenarios report them: the worker, and the server (with its own database).
+    const server = temporal.pids();
+    const pids = [worker.pid, ...server];
     const cpuBefore = pids.map(cpuSeconds);
     const startedAt = await closedLoop(options.count, options.inFlight, start, 'tput');
     // CPU is read once all have completed (a cheap visibility count, polled); the exact close
@@ -81,7 +83,8 @@ export async function floor(temporal: BenchTemporal, logDir: string, options: { 
       if (Date.now() > deadline) throw new Error(`floor: the empty workflows did not all complete within 10 minutes`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const cpuByProcess = pids.map((pid, i) => cpuSeconds(pid) - cpuBefore[i]);
+    const used = pids.map((pid, i) => cpuSeconds(pid) - cpuBefore[i]);
+    const cpuByProcess = [used[0], used.slice(1).reduce((a, b) => a + b, 0)];
     const lastClose = await closed(Array.from({ length: options.count }, (_, i) => `tput-${i}`));
     const cpu = cpuByProcess.reduce((a, b) => a + b, 0);
     const deliveriesPerSec = options.count / ((lastClose - startedAt) / 1000);
