@@ -30,6 +30,8 @@ export interface BenchReceiver {
   arrivals: number[];
   /** Distinct `webhook-id` headers seen (Hookflow's id, the same on every attempt of one webhook). */
   webhookIds: Set<string>;
+  /** `webhook-id`s that arrived more than once, with how many times. */
+  repeatedWebhookIds: Map<string, number>;
   /** The status to answer; changeable while running (in-process receiver only). */
   answer: Answer;
   waitForDistinct(count: number, timeoutMs: number): Promise<void>;
@@ -38,20 +40,23 @@ export interface BenchReceiver {
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
-type Recorder = Pick<BenchReceiver, 'firstArrival' | 'arrivals' | 'webhookIds' | 'waitForDistinct'> & { record(arrival: Arrival): void };
+type Recorder = Pick<BenchReceiver, 'firstArrival' | 'arrivals' | 'webhookIds' | 'repeatedWebhookIds' | 'waitForDistinct'> & { record(arrival: Arrival): void };
 
 /** What both receivers keep of their arrivals. */
 function recorder(): Recorder {
   const seen = new Map<string, number>();
   const arrivals: number[] = [];
   const webhookIds = new Set<string>();
+  const repeatedWebhookIds = new Map<string, number>();
   let waiter: { count: number; resolve: () => void } | undefined;
   return {
     firstArrival: seen,
     arrivals,
     webhookIds,
+    repeatedWebhookIds,
     record({ at, id, webhookId, ok }) {
       arrivals.push(at);
+      if (webhookId !== undefined && webhookIds.has(webhookId)) repeatedWebhookIds.set(webhookId, (repeatedWebhookIds.get(webhookId) ?? 1) + 1);
       if (webhookId !== undefined) webhookIds.add(webhookId);
       if (ok && !seen.has(id)) {
         seen.set(id, at);
@@ -83,6 +88,7 @@ export async function startBenchReceiver(answer: Answer = () => 200, onArrival?:
     firstArrival: log.firstArrival,
     arrivals: log.arrivals,
     webhookIds: log.webhookIds,
+    repeatedWebhookIds: log.repeatedWebhookIds,
     answer,
     waitForDistinct: log.waitForDistinct,
     close: () =>
@@ -137,6 +143,7 @@ export async function startBenchReceiverProcess(): Promise<BenchReceiver> {
     firstArrival: log.firstArrival,
     arrivals: log.arrivals,
     webhookIds: log.webhookIds,
+    repeatedWebhookIds: log.repeatedWebhookIds,
     answer: () => 200,
     waitForDistinct: log.waitForDistinct,
     close: () =>

@@ -53,6 +53,12 @@ export interface RateFigures {
   /** Where the longest gap starts (seconds after the first arrival). */
   gapMaxAtSeconds: number;
   dispatch: Record<string, number>;
+  /**
+   * Webhooks that reached the receiver more than once, by what the ledger recorded: more than one
+   * attempt (a retry: the receiver's answer did not come back) or one attempt (the same attempt sent
+   * twice, e.g. run again by the other worker after its workflow task timed out).
+   */
+  repeated: { webhooks: number; withRetries: number; sentTwiceAsOneAttempt: number };
 }
 
 /** No new arrival for this long while some are missing fails the run (a slot is every 100 ms). */
@@ -71,6 +77,12 @@ export function maxInWindow(sorted: number[], windowMs: number): { most: number;
     }
   }
   return { most, fromMs };
+}
+
+async function repeatedSends(hookflow: HookflowSystem['hookflow'], ids: string[]): Promise<RateFigures['repeated']> {
+  let withRetries = 0;
+  for (const id of ids) if ((await hookflow.attempts(id)).length > 1) withRetries += 1;
+  return { webhooks: ids.length, withRetries, sentTwiceAsOneAttempt: ids.length - withRetries };
 }
 
 export async function campaignRate(
@@ -143,6 +155,7 @@ export async function campaignRate(
       gapMaxMs: round(gaps[gaps.length - 1] ?? 0),
       gapMaxAtSeconds: round(((times[longest] ?? first) - first) / 1000, 2),
       dispatch: { ...(await hookflow.campaignDispatch(campaignId, dispatchId)) },
+      repeated: await repeatedSends(hookflow, [...receiver.repeatedWebhookIds.keys()]),
     };
     log(
       `  campaign-rate: ${figures.arrivals} arrivals over ${figures.spanSeconds} s: at most ${figures.maxIn60s} in 60 s (limit ${limit}), ` +
