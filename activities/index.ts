@@ -31,7 +31,6 @@ export interface ActivityDeps extends SendDeps {
   metrics?: DeliveryMetrics;
 }
 
-
 /** Resolves at `atMs`, or at once when the activity is cancelled (the workflow is told by the cancellation itself). */
 function waitUntil(atMs: number, signal: AbortSignal): Promise<void> {
   const ms = atMs - Date.now();

@@ -1,6 +1,6 @@
 /**
- * Reports computed in PostgreSQL from the ledger (migration 001, indexes of 006). Three
- * aggregates, each over its own event time, so every count lands in the bucket of its own event:
+ * Reports computed in PostgreSQL from the ledger (migrations 001, 009 and 012). Aggregates, each
+ * over its own event time, so every count lands in the bucket of its own event:
  * sends by acceptance (created_at), delivered/failed and latency by completion (completed_at),
  * errors, retries and attempt durations by attempt start (started_at); unique recipients by the
  * completion of their delivered webhooks, distinct per day (per hour with hour buckets); a journey's
