@@ -91,9 +91,11 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
     async function admitThen(go: () => Promise<SendAttemptResult>): Promise<SendAttemptResult> {
       // A campaign's rate-limit slot, by this worker's clock (counted at request start).
       if (input.notBeforeMs !== undefined) {
-        // The host's lease first: asked for after the wait, it could make the slot late (bench/README.md, "Campaign rate limit").
-        await deps.gate.prepare(input.authority);
+        // The host's lease is asked for while waiting: asked for after, it could make the slot late
+        // (bench/README.md, "Campaign rate limit"). Admission below then finds it at hand.
+        const leased = deps.gate.prepare(input.authority).catch(() => undefined);
         await waitUntil(input.notBeforeMs, cancellationSignal);
+        await leased;
         // Sent much later than its slot, it could crowd the next ones into one window: it asks again.
         if (Date.now() > input.notBeforeMs + RATE_SLOT_LATENESS_MS) return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };
       }

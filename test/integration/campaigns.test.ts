@@ -360,13 +360,16 @@ describe('rateLimitPerMinute', () => {
     const r = await pool.start();
     const tpl = await template(r, { user: '{{ recipient.id }}' });
     const id = unique('held');
-    // 10 a minute is a slot every 6.3 s; a 20 s hold allows four of the six.
+    // 10 a minute is a slot every 6.06 s; a 20 s hold allows at most four of the six (fewer when a
+    // loaded worker misses a slot: that webhook asks again, further out).
     await ok('PUT', `/v1/campaigns/${id}`, { template: { id: tpl }, trigger: { type: 'api' }, rateLimitPerMinute: 10 });
     const d = await ok('POST', `/v1/campaigns/${id}/trigger`, { recipients: Array.from({ length: 6 }, (_, i) => ({ id: `h${i}` })) });
-    const failed = await until('the held webhooks to fail', async () => {
-      const { rows } = await db.query(`SELECT reason FROM webhooks WHERE dispatch_id = $1 AND status = 'failed'`, [d.dispatchId]);
-      return rows.length === 2 ? rows : undefined;
-    });
+    const settled = await until('every webhook of the dispatch to be delivered or failed', async () => {
+      const { rows } = await db.query(`SELECT status, reason FROM webhooks WHERE dispatch_id = $1 AND status IN ('delivered', 'failed')`, [d.dispatchId]);
+      return rows.length === 6 ? rows : undefined;
+    }, 45_000);
+    const failed = settled.filter((w: { status: string }) => w.status === 'failed');
+    expect(failed.length).toBeGreaterThanOrEqual(2);
     for (const f of failed) expect(f.reason).toMatch(/^rate_limited: campaign .* would hold this webhook more than/);
     await ok('POST', `/v1/campaigns/${id}/stop`);
   });
