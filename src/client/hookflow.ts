@@ -4,52 +4,48 @@
  * built on this class.
  */
 import { Connection, type Client } from '@temporalio/client';
-import type pg from 'pg';
 import { hostTaskQueue, type HostView } from '../breaker/definitions';
 import { breakerSettings } from '../breaker/settings';
-import { CampaignService } from '../campaign/service';
 import type { CampaignInput, CampaignView, DispatchCounts, TriggerCallInput } from '../campaign/schema';
 import type { SenderDeps } from '../campaign/sender';
 import { loadConfig, type Config } from '../config';
 import { resolveEncryptionKey } from '../data-dir';
-import { onDatabase } from '../db/errors';
-import { createPool, resolveDatabaseUrl } from '../db/pool';
 import type { WebhookState } from '../delivery/definitions';
 import { listGone, parseEndpointHash, reenable, type GoneEndpoint } from '../endpoint/gone';
-import { JobNotFoundError, NotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
-import { parseEvents, type EventInput } from '../event/schema';
-import { ingestEvents, type Accepted } from '../event/store';
+import { NotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import type { EventInput } from '../event/schema';
+import type { Accepted } from '../event/store';
 import type { RunView } from '../journey/definitions';
-import { JourneyService, type EntryResult, type JourneyView } from '../journey/service';
+import type { EntryResult, JourneyView } from '../journey/service';
 import { parseListFilter, type ListPage } from '../ledger/list-query';
-import { LedgerStore, type AttemptSummary } from '../ledger/store';
-import { combinePatches, parseRecipientId, parseRecipientPut, type Attributes, type Recipient } from '../recipient/schema';
-import { eraseRecipient, putRecipient, readRecipient, type Erasure } from '../recipient/store';
-import { RECOVER_WEBHOOKS_WORKFLOW, recoveryWorkflowId, type JobView, type RecoverWebhooksWorkflow } from '../recovery/definitions';
-import { parseRecoverFilter, type RecoverFilterInput } from '../recovery/filter';
-import { createRecoveryJob, jobView } from '../recovery/store';
+import type { AttemptSummary } from '../ledger/store';
+import { attemptRow } from '../ledger/rows';
+import type { Attributes, Recipient } from '../recipient/schema';
+import type { Erasure } from '../recipient/store';
+import type { JobView } from '../recovery/definitions';
+import type { RecoverFilterInput } from '../recovery/filter';
 import type { Report } from '../report/columns';
 import { parseReportQuery, type ReportQuery } from '../report/params';
 import { recentFailures, runReport, type RecentFailure } from '../report/store';
 import { isTemplated, type PreviewInput, type TemplatedWebhookInput, type TemplateInput } from '../template/schema';
-import { TemplateService, type SendExtras } from '../template/service';
+import type { SendExtras } from '../template/service';
 import type { StoredVersion } from '../template/store';
-import { parseEncryptionKey } from '../temporal/codec';
 import { hookflowClient, temporalAddressOf } from '../temporal/connect';
 import { temporalUnavailable } from '../temporal/unavailable';
 import { prepareDelivery } from '../webhook/prepare';
 import { parseWebhook, type WebhookInput } from '../webhook/schema';
+import { ClientDatabase } from './database';
 import { HostControls } from './host-controls';
+import { eraseRecipientData, findRecipient, mergeRecipient, trackEvents } from './recipients';
+import { recoveryJob, startRecovery } from './recovery';
 import { DEFAULT_CALL_TIMEOUT_MS, listQueryOf, type Caller, type HookflowOptions, type ListOptions, type SendResult } from './options';
 import { WebhookWorkflows, type TemporalCall } from './webhook-workflows';
 
 export type { Caller, HookflowOptions, ListOptions, SendResult } from './options';
 
 export class Hookflow {
-  private store?: LedgerStore;
-  private templateService?: TemplateService;
-  private journeyService?: JourneyService;
-  private campaignService?: CampaignService;
+  /** The ledger and the services on its pool, connected on first use. */
+  private readonly db: ClientDatabase;
   /** Each webhook's delivery workflow. */
   private readonly workflows: WebhookWorkflows;
   /** The hosts' breaker workflows. */
@@ -59,13 +55,13 @@ export class Hookflow {
     readonly client: Client,
     private readonly config: Config,
     private readonly ownsConnection: boolean,
-    /** Needed only for the ledger (its requests are encrypted); resolved on first use when not given. */
-    private readonly encryptionKey: string | undefined,
-    private readonly databaseUrl: string | undefined,
-    private readonly eagerStart: boolean,
+    encryptionKey: string | undefined,
+    databaseUrl: string | undefined,
+    eagerStart: boolean,
     private readonly callTimeoutMs: number,
   ) {
     const temporal: TemporalCall = (call, extraMs) => this.temporal(call, extraMs);
+    this.db = new ClientDatabase({ config, databaseUrl, encryptionKey, client, eagerStart, temporal });
     this.workflows = new WebhookWorkflows(client, config.taskQueue, eagerStart, temporal);
     this.hosts = new HostControls(client, hostTaskQueue(config), breakerSettings(config), temporal);
   }
@@ -108,35 +104,32 @@ export class Hookflow {
    * `extras` lets a campaign set the webhook id and `campaign.id`.
    */
   async sendTemplated(webhook: TemplatedWebhookInput, extras: SendExtras = {}): Promise<SendResult> {
-    const templates = this.templates();
-    const { send, template } = await onDatabase(() => templates.resolve(webhook));
+    const { templates } = this.db;
+    const { send, template } = await this.db.run(() => templates.resolve(webhook));
     const prepared = templates.prepareSend(template, send, extras);
     const id = prepared.ok ? prepared.input.id : prepared.id;
     const repeatable = send.idempotencyKey !== undefined || extras.id !== undefined;
     // A render failure lives only in the ledger: a repeated key finds it there.
-    if (repeatable && (await onDatabase(() => templates.known(id)))) return { id, created: false };
+    if (repeatable && (await this.db.run(() => templates.known(id)))) return { id, created: false };
     if (prepared.ok) return { id, created: await this.workflows.startOnce(prepared.input) };
     if (repeatable && (await this.workflows.exists(id))) return { id, created: false };
-    const created = await onDatabase(() => templates.recordFailure(prepared.failure));
+    const created = await this.db.run(() => templates.recordFailure(prepared.failure));
     return created ? { id, created, status: 'failed', reason: prepared.reason } : { id, created };
   }
 
   /** Saves a template; a new version only when its content changed. Throws InvalidRequestError naming the field (and Liquid line). */
   async saveTemplate(id: string, template: TemplateInput): Promise<{ id: string; version: number; created: boolean }> {
-    const templates = this.templates();
-    return onDatabase(() => templates.save(id, template));
+    return this.db.run((db) => db.templates.save(id, template));
   }
 
   /** A template's latest version, or the one asked for; throws TemplateNotFoundError. */
   async template(id: string, version?: number): Promise<StoredVersion> {
-    const templates = this.templates();
-    return onDatabase(() => templates.get(id, version));
+    return this.db.run((db) => db.templates.get(id, version));
   }
 
   /** The request a template makes for `context`, secrets shown as `***`; nothing is sent. A render error throws InvalidRequestError naming the field. */
   async previewTemplate(id: string, context: PreviewInput = {}, version?: number) {
-    const templates = this.templates();
-    return onDatabase(() => templates.preview(id, context, version));
+    return this.db.run((db) => db.templates.preview(id, context, version));
   }
 
   /**
@@ -145,14 +138,12 @@ export class Hookflow {
    * Throws InvalidRequestError naming the field.
    */
   async putCampaign(id: string, campaign: CampaignInput): Promise<{ campaign: CampaignView; created: boolean }> {
-    const campaigns = this.campaigns();
-    return onDatabase(() => campaigns.put(id, campaign));
+    return this.db.run((db) => db.campaigns.put(id, campaign));
   }
 
   /** A campaign; throws NotFoundError. */
   async campaign(id: string): Promise<CampaignView> {
-    const campaigns = this.campaigns();
-    return onDatabase(() => campaigns.get(id));
+    return this.db.run((db) => db.campaigns.get(id));
   }
 
   /**
@@ -161,37 +152,32 @@ export class Hookflow {
    * idempotencyKey answers the same dispatch and sends nothing again.
    */
   async triggerCampaign(id: string, call: TriggerCallInput, options: { hops?: number } = {}): Promise<{ dispatchId: string; recipients: number }> {
-    const campaigns = this.campaigns();
-    return onDatabase(() => campaigns.trigger(id, call, options.hops));
+    return this.db.run((db) => db.campaigns.trigger(id, call, options.hops));
   }
 
   /** A dispatch's counts, from PostgreSQL and the ledger: total = delivered + failed + cancelled + skipped + pending. */
   async campaignDispatch(campaignId: string, dispatchId: string): Promise<DispatchCounts> {
-    const campaigns = this.campaigns();
-    return onDatabase(() => campaigns.counts(campaignId, dispatchId));
+    return this.db.run((db) => db.campaigns.counts(campaignId, dispatchId));
   }
 
   /** Holds the campaign: nothing new starts until resumeCampaign (webhooks already started go on). */
   async pauseCampaign(id: string): Promise<CampaignView> {
-    const campaigns = this.campaigns();
-    return onDatabase(() => campaigns.pause(id));
+    return this.db.run((db) => db.campaigns.pause(id));
   }
 
   async resumeCampaign(id: string): Promise<CampaignView> {
-    const campaigns = this.campaigns();
-    return onDatabase(() => campaigns.resume(id));
+    return this.db.run((db) => db.campaigns.resume(id));
   }
 
   /** Stops the campaign: whatever it has not sent yet is cancelled. */
   async stopCampaign(id: string): Promise<CampaignView> {
-    const campaigns = this.campaigns();
-    return onDatabase(() => campaigns.stop(id));
+    return this.db.run((db) => db.campaigns.stop(id));
   }
 
   /** What campaign activities render and start webhooks with (the worker's). */
   campaignSender(): SenderDeps {
     return {
-      templates: this.templates(),
+      templates: this.db.templates,
       start: (input, startDelayMs) => this.workflows.startOnce(input, startDelayMs),
     };
   }
@@ -202,8 +188,8 @@ export class Hookflow {
     try {
       return await this.workflows.stateOf(handle, await this.workflows.describeStatus(id, handle));
     } catch (err) {
-      if (!(err instanceof WebhookNotFoundError) || !this.hasLedger()) throw err;
-      const kept = await onDatabase(() => this.ledger().state(id));
+      if (!(err instanceof WebhookNotFoundError) || !this.db.configured()) throw err;
+      const kept = await this.db.run((db) => db.ledger.state(id));
       if (!kept) throw err;
       return kept;
     }
@@ -217,21 +203,17 @@ export class Hookflow {
   /** `list` with query-string style parameters (`tag.<name>`), as the HTTP API receives them. */
   async listWhere(query: Record<string, unknown>): Promise<ListPage> {
     const filter = parseListFilter(query);
-    return onDatabase(() => this.ledger().list(filter));
+    return this.db.run((db) => db.ledger.list(filter));
   }
 
   /** Every attempt of a webhook, from the ledger (live from Temporal while the ledger has not heard of it yet). */
   async attempts(id: string): Promise<AttemptSummary[]> {
-    const kept = await onDatabase(() => this.ledger().attempts(id));
-    if (kept) return kept;
-    return (await this.status(id)).attempts.map(({ number, trigger, startedAt, durationMs, statusCode, errorCode }) => ({
-      number,
-      trigger,
-      startedAt,
-      durationMs,
-      ...(statusCode === undefined ? {} : { statusCode }),
-      ...(errorCode === undefined ? {} : { errorCode }),
-    }));
+    const kept = await this.db.run((db) => db.ledger.attempts(id));
+    // The ledger's own attempt rows, without the webhook id.
+    return kept ?? (await this.status(id)).attempts.map((a) => {
+      const { webhookId: _id, ...summary } = attemptRow(id, a);
+      return summary;
+    });
   }
 
   /**
@@ -240,31 +222,17 @@ export class Hookflow {
    * same filter runs, that job is answered (`created: false`) and nothing is sent twice.
    */
   async recover(filter: RecoverFilterInput): Promise<{ job: JobView; created: boolean }> {
-    const parsed = parseRecoverFilter(filter);
-    const pool = this.ledger().pool;
-    return onDatabase(() =>
-      createRecoveryJob(pool, parsed, async (jobId) => {
-        await this.temporal(() =>
-          this.client.workflow.start<RecoverWebhooksWorkflow>(RECOVER_WEBHOOKS_WORKFLOW, {
-            workflowId: recoveryWorkflowId(jobId),
-            taskQueue: this.config.taskQueue,
-            args: [{ jobId, ratePerSecond: this.config.recoveryRate }],
-          }),
-        );
-      }),
-    );
+    return startRecovery({ db: this.db, client: this.client, config: this.config, temporal: (call, extraMs) => this.temporal(call, extraMs) }, filter);
   }
 
   /** A job's progress; throws JobNotFoundError. */
   async job(id: string): Promise<JobView> {
-    const view = await onDatabase(() => jobView(this.ledger().pool, id));
-    if (!view) throw new JobNotFoundError(id);
-    return view;
+    return recoveryJob(this.db, id);
   }
 
   /** Endpoints that answered 410 Gone and are no longer called, newest first (at most 1,000). */
   async goneEndpoints(): Promise<GoneEndpoint[]> {
-    return onDatabase(() => listGone(this.ledger().pool));
+    return this.db.run((db) => listGone(db.pool));
   }
 
   /**
@@ -273,7 +241,7 @@ export class Hookflow {
    */
   async reenableEndpoint(hash: string): Promise<void> {
     const key = parseEndpointHash(hash);
-    if (!(await onDatabase(() => reenable(this.ledger().pool, key)))) throw new NotFoundError('gone endpoint', key);
+    if (!(await this.db.run((db) => reenable(db.pool, key)))) throw new NotFoundError('gone endpoint', key);
   }
 
   /**
@@ -281,25 +249,17 @@ export class Hookflow {
    * key set to null is removed, others stay. Returns the recipient as stored.
    */
   async putRecipient(id: string, attributes: Attributes): Promise<Recipient> {
-    const recipientId = parseRecipientId(id);
-    const patch = combinePatches([parseRecipientPut({ attributes })]);
-    return onDatabase(() => putRecipient(this.ledger().pool, recipientId, patch));
+    return mergeRecipient(this.db, id, attributes);
   }
 
   /** A recipient and its attributes; throws NotFoundError. */
   async recipient(id: string): Promise<Recipient> {
-    const recipientId = parseRecipientId(id);
-    const found = await onDatabase(() => readRecipient(this.ledger().pool, recipientId));
-    if (!found) throw new NotFoundError('recipient', recipientId);
-    return found;
+    return findRecipient(this.db, id);
   }
 
   /** Right to erasure: deletes the recipient's attributes and all their events; throws NotFoundError when there was neither. */
   async eraseRecipient(id: string): Promise<Erasure> {
-    const recipientId = parseRecipientId(id);
-    const erased = await onDatabase(() => eraseRecipient(this.ledger().pool, recipientId));
-    if (!erased.recipient && erased.events === 0) throw new NotFoundError('recipient', recipientId);
-    return erased;
+    return eraseRecipientData(this.db, id);
   }
 
   /**
@@ -309,43 +269,42 @@ export class Hookflow {
    * `caller.hops`: the depth of the request that posts them, stored with each event (ListenedEvent.hops).
    */
   async track(events: EventInput | { events: EventInput[] }, caller: Caller = {}): Promise<Accepted[]> {
-    const parsed = parseEvents(events, new Date(), caller.hops ?? 0);
-    return onDatabase(() => ingestEvents(this.ledger().pool, parsed));
+    return trackEvents(this.db, events, caller.hops ?? 0);
   }
 
   /** Validates (InvalidRequestError naming step and field) and saves a journey's draft; nothing runs until it is published. */
   async saveJourney(id: string, definition: unknown): Promise<{ id: string; created: boolean }> {
-    return onDatabase(() => this.journeys().save(id, definition));
+    return this.db.run((db) => db.journeys.save(id, definition));
   }
 
   /** Validates the draft again and makes it the next version; new entries take it, runs in flight keep theirs. */
   async publishJourney(id: string): Promise<{ id: string; version: number }> {
-    return onDatabase(() => this.journeys().publish(id));
+    return this.db.run((db) => db.journeys.publish(id));
   }
 
   /** The draft, the published versions, run counts by version and status, and per-step numbers. */
   async journey(id: string): Promise<JourneyView> {
-    return onDatabase(() => this.journeys().get(id));
+    return this.db.run((db) => db.journeys.get(id));
   }
 
   /** API entry: enters recipients (`{ recipients: [{ id, attributes?, properties? }] }`) into the latest version. */
   async enterJourney(id: string, input: { recipients: { id: string; attributes?: Attributes; properties?: Attributes }[] }): Promise<{ version: number; entries: EntryResult[] }> {
-    return onDatabase(() => this.temporal(() => this.journeys().enter(id, input), 60_000));
+    return this.db.run((db) => this.temporal(() => db.journeys.enter(id, input), 60_000));
   }
 
   /** The recipient's latest run: version, status, current step, path, context. */
   async journeyRun(id: string, recipientId: string): Promise<RunView> {
-    return onDatabase(() => this.temporal(() => this.journeys().run(id, recipientId)));
+    return this.db.run((db) => this.temporal(() => db.journeys.run(id, recipientId)));
   }
 
   /** Ends the recipient's running run wherever it is (status `exited`). */
   async exitJourneyRun(id: string, recipientId: string): Promise<{ exited: boolean }> {
-    return onDatabase(() => this.temporal(() => this.journeys().exitRun(id, recipientId)));
+    return this.db.run((db) => this.temporal(() => db.journeys.exitRun(id, recipientId)));
   }
 
   /** Moves runs of version `from` waiting in a delay or waitForEvent step that `to` also has onto `to`. */
   async migrateJourney(id: string, input: { from: number; to: number }): Promise<{ moved: number; stayed: number }> {
-    return onDatabase(() => this.temporal(() => this.journeys().migrate(id, input), 600_000));
+    return this.db.run((db) => this.temporal(() => db.journeys.migrate(id, input), 600_000));
   }
 
   /**
@@ -355,12 +314,12 @@ export class Hookflow {
    */
   async report(query: Record<string, unknown> | ReportQuery): Promise<Report> {
     const parsed = query.since instanceof Date ? (query as ReportQuery) : parseReportQuery(query as Record<string, unknown>);
-    return onDatabase(() => runReport(this.ledger().pool, parsed));
+    return this.db.run((db) => runReport(db.pool, parsed));
   }
 
   /** The latest failed webhooks, newest first (at most `limit`, 1-100). */
   async recentFailures(limit = 20): Promise<RecentFailure[]> {
-    return onDatabase(() => recentFailures(this.ledger().pool, Math.min(Math.max(Math.trunc(limit), 1), 100)));
+    return this.db.run((db) => recentFailures(db.pool, Math.min(Math.max(Math.trunc(limit), 1), 100)));
   }
 
   /** Waits until the webhook is delivered, failed or cancelled, and returns its final state. */
@@ -391,7 +350,7 @@ export class Hookflow {
       status = await this.workflows.describeStatus(id, handle);
     } catch (err) {
       // Temporal has forgotten it (retention): the ledger kept the request.
-      if (err instanceof WebhookNotFoundError && this.hasLedger()) return this.retryFromLedger(id, err);
+      if (err instanceof WebhookNotFoundError && this.db.configured()) return this.retryFromLedger(id, err);
       throw err;
     }
     const previous = await this.workflows.stateOf(handle, status);
@@ -401,7 +360,7 @@ export class Hookflow {
   }
 
   private async retryFromLedger(id: string, notFound: WebhookNotFoundError): Promise<SendResult> {
-    const [input, previous] = await onDatabase(() => Promise.all([this.ledger().request(id), this.ledger().state(id)]));
+    const [input, previous] = await this.db.run((db) => Promise.all([db.ledger.request(id), db.ledger.state(id)]));
     // A templated webhook that failed to render has no request to send again: its data must change.
     if (!input && previous?.reason?.startsWith('render_error')) throw new WebhookConflictError(id, 'failed, with nothing rendered to send again', 'retry');
     if (!input || !previous) throw notFound;
@@ -438,58 +397,14 @@ export class Hookflow {
   }
 
   async close(): Promise<void> {
-    await this.store?.pool.end();
+    await this.db.close();
     if (this.ownsConnection) await this.client.connection.close();
   }
 
   /** What `/healthz` checks: Temporal, and PostgreSQL when this Hookflow has one. */
   healthChecks(): { name: string; check(): Promise<unknown> }[] {
     const checks: { name: string; check(): Promise<unknown> }[] = [{ name: 'temporal', check: () => this.client.workflowService.getSystemInfo({}) }];
-    if (this.hasLedger()) checks.push({ name: 'postgres', check: () => this.ledger().pool.query('SELECT 1') });
+    if (this.db.configured()) checks.push({ name: 'postgres', check: () => this.db.pool.query('SELECT 1') });
     return checks;
   }
-
-  /** Whether a PostgreSQL is configured or running for this Hookflow. */
-  private hasLedger(): boolean {
-    if (this.store || this.databaseUrl) return true;
-    try {
-      resolveDatabaseUrl(this.config);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** The ledger, connected on first use (sending needs no database). */
-  private ledger(): LedgerStore {
-    if (!this.store) {
-      const pool: pg.Pool = createPool(this.databaseUrl ?? resolveDatabaseUrl(this.config), this.config.databasePoolSize);
-      this.store = new LedgerStore(pool, parseEncryptionKey(this.encryptionKey ?? resolveEncryptionKey(this.config)));
-    }
-    return this.store;
-  }
-
-  private templates(): TemplateService {
-    this.templateService ??= new TemplateService(this.ledger().pool, this.config);
-    return this.templateService;
-  }
-
-  private journeys(): JourneyService {
-    // With eagerStart (the API and a worker in one process), API entries start on that worker too.
-    this.journeyService ??= new JourneyService(this.ledger().pool, this.client, this.config, this.templates(), this.eagerStart);
-    return this.journeyService;
-  }
-
-  private campaigns(): CampaignService {
-    this.campaignService ??= new CampaignService({
-      pool: this.ledger().pool,
-      templates: this.templates().store,
-      client: this.client,
-      taskQueue: this.config.taskQueue,
-      pageSize: this.config.campaignPageSize,
-      temporal: (call) => this.temporal(call),
-    });
-    return this.campaignService;
-  }
-
 }
