@@ -8,6 +8,7 @@ import type { BreakerActivities } from '../src/breaker/definitions';
 import type { SendActivities, SendAttemptResult } from '../src/delivery/definitions';
 import { RATE_SLOT_LATENESS_MS } from '../src/ratelimit/definitions';
 import type { LedgerActivities, LedgeredAttemptInput } from '../src/ledger/rows';
+import { settledRecord } from '../src/ledger/settle';
 import type { HostGate } from './breaker/host-gate';
 import { AttemptMemo } from './attempt-memo';
 import { releaseWaiters } from './breaker/release-waiters';
@@ -31,6 +32,12 @@ export interface ActivityDeps extends SendDeps {
   metrics?: DeliveryMetrics;
 }
 
+/**
+ * How long a delivering attempt waits for its final ledger record to be stored (one batch, see
+ * HOOKFLOW_LEDGER_FLUSH_MS) before answering without it: well inside the activity's own margin.
+ */
+const SETTLE_WAIT_MS = 2_000;
+
 /** Resolves at `atMs`, or at once when the activity is cancelled (the workflow is told by the cancellation itself). */
 function waitUntil(atMs: number, signal: AbortSignal): Promise<void> {
   const ms = atMs - Date.now();
@@ -50,6 +57,26 @@ export type HookflowActivities = SendActivities & BreakerActivities & LedgerActi
 
 export function createActivities(deps: ActivityDeps): HookflowActivities {
   const sends = new AttemptMemo<SendAttemptResult>();
+  const ledger = createLedgerActivities(deps.ledger, deps.metrics);
+
+  /**
+   * A delivering attempt stores its webhook's final ledger record before it answers (see
+   * src/ledger/settle.ts). Bounded: PostgreSQL slow or down, the answer goes back unsettled and the
+   * workflow stores the record itself, as it always could.
+   */
+  async function settle(input: LedgeredAttemptInput, result: SendAttemptResult): Promise<SendAttemptResult> {
+    if (!input.settle) return result;
+    const nowMs = Date.now();
+    const record = settledRecord(input.settle, input.request, result, nowMs);
+    if (!record) return result;
+    let timer: NodeJS.Timeout | undefined;
+    const stored = await Promise.race([
+      ledger.recordWebhook(record).then(() => true, () => false),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), SETTLE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    return stored ? { ...result, settledAtMs: nowMs } : result;
+  }
 
   /** One attempt, if the host's breaker lets it go. A held attempt sends nothing and is not counted. */
   async function sendAttemptActivity(input: LedgeredAttemptInput): Promise<SendAttemptResult> {
@@ -72,7 +99,7 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
       if (result.statusCode === 410 && deps.gone) {
         await deps.gone.mark(goneUrl, input.id).catch((err: unknown) => deps.onError?.(err, 'remembering a gone endpoint'));
       }
-      return result;
+      return settle(input, result);
     };
     // Regular activities keep their results across evictions: nothing to remember.
     if (!info.isLocal || !runId) return admitThen(() => send(cancellationSignal));
@@ -116,6 +143,6 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
 
     releaseWaiters: (input) => releaseWaiters(deps.client, input.releases),
 
-    ...createLedgerActivities(deps.ledger, deps.metrics),
+    ...ledger,
   };
 }

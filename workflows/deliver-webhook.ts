@@ -8,7 +8,8 @@
  * suggests it — between attempts or while waiting — carrying its whole state.
  *
  * Its rows in the ledger (workflows/ledger-feed.ts) ride on the first attempt of each run, follow
- * each change of state, and are stored for good before the workflow completes.
+ * each change of state, and are stored for good before the workflow completes: by the attempt that
+ * delivers it, or else by the workflow's own last write.
  */
 import * as wf from '@temporalio/workflow';
 import { GATE_MAX_WAIT_MS, resumeSignal } from '../src/breaker/definitions';
@@ -42,6 +43,8 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
   const send = sendActivity(input);
   const ledger = new LedgerFeed(input);
   let first = true;
+  /** The delivering attempt stored the final ledger record itself (src/ledger/settle.ts). */
+  let settled = false;
   const continueAsNew = async (): Promise<never> => {
     await wf.condition(wf.allHandlersFinished);
     return wf.continueAsNew<DeliverWebhookWorkflow>({ ...input, carried: { ...log.carry(), loop: host.carry() } });
@@ -85,6 +88,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         ...go,
         // The first attempt of a run lists the webhook (as pending) while it goes.
         ...(first && ledger.on ? { ledger: ledger.row(log.state()) } : {}),
+        ...(ledger.on ? { settle: ledger.settle(log.carry()) } : {}),
       });
       first = false;
       if (result.held?.reason === 'slot-missed') continue;
@@ -99,8 +103,12 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         await ledger.progress(log.state());
         continue;
       }
-      const after = log.record(result, Date.now(), Math.random());
-      if (after.done) break;
+      // A settled attempt (delivered, its final row stored by the worker) is recorded as of when the worker built that row.
+      const after = log.record(result, result.settledAtMs ?? Date.now(), Math.random());
+      if (after.done) {
+        settled = result.settledAtMs !== undefined && log.status === 'delivered';
+        break;
+      }
       publish(log);
       await ledger.progress(log.state(), log.attempts.slice(-1));
       await wf.sleep(Math.max(0, after.atMs - Date.now()));
@@ -110,7 +118,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
     log.cancel(Date.now());
   }
   publish(log);
-  await ledger.final(log.state());
+  if (!settled) await ledger.final(log.state());
   return log.state();
 }
 

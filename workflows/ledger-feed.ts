@@ -2,11 +2,12 @@
  * The delivery workflow's side of the ledger: it hands its state to the worker as rows, through
  * one local activity (a marker in history, no task-queue round trip). Progress rows (paused,
  * retrying) are fire-and-forget; the final row is waited for, so a webhook's workflow completes
- * only once the ledger holds its outcome.
+ * only once the ledger holds its outcome. An attempt that delivers stores that final row itself
+ * (`settle`), and the workflow then writes nothing more.
  */
 import * as wf from '@temporalio/workflow';
-import type { AttemptRecord, DeliveryInput, WebhookState } from '../src/delivery/definitions';
-import { attemptRow, webhookRow, type LedgerActivities, type LedgerWebhook } from '../src/ledger/rows';
+import type { AttemptRecord, CarriedProgress, DeliveryInput, WebhookState } from '../src/delivery/definitions';
+import { attemptRow, webhookRow, type LedgerActivities, type LedgerWebhook, type SettleHint } from '../src/ledger/rows';
 
 const once = wf.proxyLocalActivities<LedgerActivities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 1 } });
 // When PostgreSQL is down the final write is handed to a regular activity that Temporal retries,
@@ -35,9 +36,23 @@ export class LedgerFeed {
 
   /** The webhook's row as of now; each later row sorts after it. */
   row(state: WebhookState): LedgerWebhook {
-    // Workflow time only moves forward across tasks and runs; the counter orders rows written in one task.
     this.listed = state.status;
-    return webhookRow(this.input, state, Date.now() * 1000 + (this.writes++ % 1000));
+    return webhookRow(this.input, state, this.nextSeq());
+  }
+
+  /**
+   * What an attempt needs to store the final record itself should it deliver (src/ledger/settle.ts),
+   * with a seq set aside now: any row this run writes later sorts after it.
+   */
+  settle(progress: CarriedProgress): SettleHint | undefined {
+    if (!this.on) return undefined;
+    const { request: _request, carried: _carried, ...input } = this.input;
+    return { input, progress, seq: this.nextSeq() };
+  }
+
+  private nextSeq(): number {
+    // Workflow time only moves forward across tasks and runs; the counter orders rows written in one task.
+    return Date.now() * 1000 + (this.writes++ % 1000);
   }
 
   /** A state change worth listing (paused, retrying), with the attempts it added. */

@@ -10,7 +10,7 @@ import type { CampaignInput, CampaignView, DispatchCounts, TriggerCallInput } fr
 import type { SenderDeps } from '../campaign/sender';
 import { loadConfig, type Config } from '../config';
 import { resolveEncryptionKey } from '../data-dir';
-import type { WebhookState } from '../delivery/definitions';
+import type { WebhookState, WebhookStatus } from '../delivery/definitions';
 import { listGone, parseEndpointHash, reenable, type GoneEndpoint } from '../endpoint/gone';
 import { NotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
 import type { EventInput } from '../event/schema';
@@ -185,13 +185,27 @@ export class Hookflow {
   /** The webhook's status and attempts so far: live from Temporal, else (after its retention) from the ledger. */
   async status(id: string): Promise<WebhookState> {
     const handle = this.workflows.handle(id);
+    return this.orFromLedger(id, async () => this.workflows.stateOf(handle, await this.workflows.describeStatus(id, handle)), (kept) => kept);
+  }
+
+  /**
+   * Its status as last published by its workflow, answered without a worker (a repeated POST's
+   * answer, so that a worker being gone does not fail it); the ledger's for a webhook Temporal no
+   * longer holds or never held (a failed render). Throws WebhookNotFoundError.
+   */
+  async publishedStatus(id: string): Promise<WebhookStatus> {
+    return this.orFromLedger(id, () => this.workflows.publishedStatus(id), (kept) => kept.status);
+  }
+
+  /** What Temporal says of a webhook, or, when Temporal does not hold it, what the ledger kept. */
+  private async orFromLedger<T>(id: string, fromTemporal: () => Promise<T>, fromLedger: (kept: WebhookState) => T): Promise<T> {
     try {
-      return await this.workflows.stateOf(handle, await this.workflows.describeStatus(id, handle));
+      return await fromTemporal();
     } catch (err) {
       if (!(err instanceof WebhookNotFoundError) || !this.db.configured()) throw err;
       const kept = await this.db.run((db) => db.ledger.state(id));
       if (!kept) throw err;
-      return kept;
+      return fromLedger(kept);
     }
   }
 

@@ -13,6 +13,8 @@ import {
   type DeliverWebhookWorkflow,
   type DeliveryInput,
   type WebhookState,
+  type WebhookStatus,
+  WEBHOOK_STATUSES,
 } from '../delivery/definitions';
 import { WebhookConflictError, WebhookNotFoundError } from '../errors';
 import { summarise } from '../webhook/redact';
@@ -72,6 +74,26 @@ export class WebhookWorkflows {
       if (err instanceof WorkflowNotFoundError) throw new WebhookNotFoundError(id);
       throw err;
     }
+  }
+
+  /**
+   * Its status as the workflow last published it (the WebhookStatus search attribute, set at every
+   * change of state), read without a worker: what a repeated POST answers, even while the worker
+   * running it is gone. Throws WebhookNotFoundError.
+   */
+  async publishedStatus(id: string): Promise<WebhookStatus> {
+    let described;
+    try {
+      described = await this.temporal(() => this.handle(id).describe());
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new WebhookNotFoundError(id);
+      throw err;
+    }
+    const status = described.status.name;
+    if (status === 'TERMINATED') return 'cancelled';
+    if (status !== 'RUNNING' && status !== 'COMPLETED') return 'failed';
+    const published = described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status);
+    return (WEBHOOK_STATUSES as readonly string[]).includes(published ?? '') ? (published as WebhookStatus) : 'pending';
   }
 
   /** Whether Temporal has a webhook with this id. */

@@ -208,6 +208,12 @@ export interface SendAttemptResult extends ReceiverAnswer {
   extracted?: Record<string, unknown>;
   /** Set when the host gate held the attempt: nothing was sent. */
   held?: HeldAttempt;
+  /**
+   * Set when the attempt delivered and the worker has stored the webhook's final ledger record
+   * (src/ledger/settle.ts), built as of this time: the workflow records the attempt at this time
+   * and completes without storing it again.
+   */
+  settledAtMs?: number;
 }
 
 export const stateQuery = defineQuery<WebhookState>('state');

@@ -2,7 +2,7 @@
  * The ledger's rows: one per webhook and one per attempt, as the delivery workflow hands them to
  * the worker. Pure and deterministic, so the workflow builds them itself.
  */
-import type { AttemptRecord, DeliveryInput, SendAttemptInput, WebhookState, WebhookStatus } from '../delivery/definitions';
+import type { AttemptRecord, CarriedProgress, DeliveryInput, SendAttemptInput, WebhookState, WebhookStatus } from '../delivery/definitions';
 import type { SendErrorCode } from '../receiver/classify';
 import { originOf } from '../webhook/redact';
 
@@ -107,8 +107,22 @@ export interface LedgerRecord {
   final?: { input: DeliveryInput };
 }
 
-/** A send attempt's input; the first attempt of a run also carries the webhook's row, which the worker lists as the attempt goes. */
-export type LedgeredAttemptInput = SendAttemptInput & { ledger?: LedgerWebhook };
+/**
+ * What an attempt needs to store its webhook's final record itself when it delivers
+ * (src/ledger/settle.ts): the run's input but for the request (the attempt carries it), the
+ * delivery's progress so far, and the seq the workflow set aside for that row.
+ */
+export interface SettleHint {
+  input: Omit<DeliveryInput, 'request' | 'carried'>;
+  progress: CarriedProgress;
+  seq: number;
+}
+
+/**
+ * A send attempt's input; the first attempt of a run also carries the webhook's row, which the
+ * worker lists as the attempt goes, and, in runs that write the ledger, each attempt carries `settle`.
+ */
+export type LedgeredAttemptInput = SendAttemptInput & { ledger?: LedgerWebhook; settle?: SettleHint };
 
 export interface LedgerActivities {
   recordWebhook(record: LedgerRecord): Promise<void>;

@@ -2,8 +2,12 @@
 import { isGrpcServiceError, NamespaceNotFoundError } from '@temporalio/client';
 import { DependencyUnavailableError } from '../errors';
 
-/** gRPC status codes that mean "no answer", not "a wrong question": UNAVAILABLE and DEADLINE_EXCEEDED. */
-const NO_ANSWER = new Set([14, 4]);
+/**
+ * gRPC status codes that mean "no answer", not "a wrong question": UNAVAILABLE, DEADLINE_EXCEEDED,
+ * and CANCELLED — what a query gets when its call deadline passes while no worker answers it (seen
+ * in test/cluster with a worker killed mid-run). Hookflow cancels no call of its own accord.
+ */
+const NO_ANSWER = new Set([14, 4, 1]);
 
 /** A DependencyUnavailableError('temporal') when `err` (or what it wraps) says Temporal did not answer; else undefined. */
 export function temporalUnavailable(err: unknown): DependencyUnavailableError | undefined {

@@ -3,9 +3,10 @@
  * test/histories/<type>/, which test/replay/replay.test.ts replays on every `npm test`. Run it when
  * a workflow gains behaviour worth guarding. It rewrites the files at the top of each folder; older
  * histories kept in subfolders stay, because workflows already running still have histories like
- * them: deliver-webhook/before-ledger/ (recorded before the ledger existed) and
+ * them: deliver-webhook/before-ledger/ (recorded before the ledger existed),
  * deliver-webhook/patched-ledger/ (recorded while every run asked the `ledger` patch, before inputs
- * said `ledger: true` themselves).
+ * said `ledger: true` themselves) and deliver-webhook/before-settle/ (recorded while the workflow
+ * stored every final ledger record itself, before a delivering attempt could).
  *
  * Two dev servers: one as in production, one that suggests continue-as-new after a few events.
  * `npm run histories -- run-journey` records only the journey workflow's histories.

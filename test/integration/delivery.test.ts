@@ -229,6 +229,22 @@ describe('operators steer a webhook', () => {
     }
   });
 
+  test('with no worker, a repeated send still answers its published status; the full status, which needs a worker, answers unavailable', async () => {
+    const idle = await Hookflow.connect({ config: { ...stack.config, taskQueue: `no-worker-${randomUUID()}` }, encryptionKey: stack.encryptionKey, callTimeoutMs: 1_500 });
+    try {
+      const webhook = { url: 'http://127.0.0.1:9/never', idempotencyKey: `no-worker-${randomUUID()}` };
+      const { id, created } = await idle.send(webhook);
+      expect(created).toBe(true);
+      expect(await idle.send(webhook)).toEqual({ id, created: false });
+      expect(await idle.publishedStatus(id)).toBe('pending');
+      await expect(idle.status(id)).rejects.toBeInstanceOf(DependencyUnavailableError);
+      await idle.client.workflow.getHandle(webhookWorkflowId(id)).terminate('test cleanup');
+      expect(await idle.publishedStatus(id)).toBe('cancelled');
+    } finally {
+      await idle.close();
+    }
+  });
+
   test('retry sends a failed webhook again as the same message', async () => {
     let healthy = false;
     const r = await receiver(() => ({ status: healthy ? 200 : 404 }));

@@ -21,3 +21,10 @@ test('any other error is not called an outage', () => {
   expect(temporalUnavailable(new Error('a bug'))).toBeUndefined();
   expect(temporalUnavailable(new TypeError('x is undefined'))).toBeUndefined();
 });
+
+test('a call cancelled, unanswered or out of reach is Temporal unavailable; a refused one is not', () => {
+  const grpc = (code: number) => Object.assign(new Error(`${code} grpc`), { code, details: '', metadata: {} });
+  for (const code of [1, 4, 14]) expect(temporalUnavailable(new Error('Failed to query Workflow', { cause: grpc(code) }))?.dependency).toBe('temporal');
+  // INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION: a wrong question, a 4xx or a bug.
+  for (const code of [3, 5, 6, 9]) expect(temporalUnavailable(grpc(code))).toBeUndefined();
+});

@@ -16,8 +16,8 @@ export function webhookRoutes(app: FastifyInstance, hookflow: Hookflow): void {
     const { id, created } = sent;
     // A templated webhook whose render failed is accepted as a webhook, and is failed already.
     if (created) return reply.code(202).send({ id, status: sent.status ?? 'pending', ...(sent.reason === undefined ? {} : { reason: sent.reason }) });
-    const { status } = await hookflow.status(id);
-    return reply.code(200).send({ id, status });
+    // The earlier webhook stands; its status as published, which needs no worker (one may be gone).
+    return reply.code(200).send({ id, status: await hookflow.publishedStatus(id) });
   });
 
   app.post('/v1/webhooks/recover', async (request, reply) => {
