@@ -82,6 +82,12 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
   async function sendAttemptActivity(input: LedgeredAttemptInput): Promise<SendAttemptResult> {
     // The ledger row rides on the first attempt of a run: batched, it costs no extra round trip.
     if (input.ledger) deps.ledger.add({ webhook: input.ledger, attempts: [] });
+    // Settled by every execution, a remembered answer's too: a replay's pending row above has a
+    // higher seq than a final row stored by an earlier execution, and must not be the last word.
+    return settle(input, await answer(input));
+  }
+
+  async function answer(input: LedgeredAttemptInput): Promise<SendAttemptResult> {
     const context = Context.current();
     const { info, cancellationSignal } = context;
     const workflowId = info.workflowExecution?.workflowId ?? '';
@@ -99,7 +105,7 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
       if (result.statusCode === 410 && deps.gone) {
         await deps.gone.mark(goneUrl, input.id).catch((err: unknown) => deps.onError?.(err, 'remembering a gone endpoint'));
       }
-      return settle(input, result);
+      return result;
     };
     // Regular activities keep their results across evictions: nothing to remember.
     if (!info.isLocal || !runId) return admitThen(() => send(cancellationSignal));
