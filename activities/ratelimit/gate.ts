@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { slotTimes } from '../../src/breaker/pacer';
+import { RATE_SLOT_FIRST_LEAD_MS } from '../../src/ratelimit/definitions';
 import { leaseSlots, type RateLimit } from '../../src/ratelimit/limiter';
 
 /** One lease serves at most this many waiters (the rest wait for the next, straight after). */
@@ -42,7 +43,7 @@ export class RateLimitGate {
         const waiting = queue.waiters.splice(0, MAX_BLOCK);
         const toMs = Math.max(...waiting.map((w) => w.toMs));
         try {
-          const block = await leaseSlots(this.pool, queue.limit, waiting.length, Date.now(), toMs);
+          const block = await leaseSlots(this.pool, queue.limit, waiting.length, Date.now() + RATE_SLOT_FIRST_LEAD_MS, toMs);
           this.leases += 1;
           // Whole milliseconds (the spacing need not be: src/ratelimit/limiter.ts), rounded up so none comes early.
           const slots = block ? slotTimes(block).map(Math.ceil) : [];

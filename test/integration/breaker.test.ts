@@ -281,11 +281,14 @@ test('the host workflow continues as new before its history grows large, under a
   await stack.hookflow.pauseHost(authority);
   const handle = stack.hookflow.client.workflow.getHandle(hostWorkflowId(stack.hookflow.hostQueue, authority));
   const firstRun = (await handle.describe()).runId;
-  // 300 lease requests, 50 at a time — the message workers send — half of them registering a new
-  // waiter: far more events than one run is allowed to hold here (each is about five).
-  for (let i = 0; i < 300; i += 50) {
+  // 300 lease requests — the message workers send — half of them registering a new waiter: far
+  // more events than one run is allowed to hold here (each is about five). Ten at a time: Temporal
+  // refuses more updates in flight to one workflow (RESOURCE_EXHAUSTED; a worker refused so asks
+  // again at its next interval).
+  const wave = 10;
+  for (let i = 0; i < 300; i += wave) {
     await Promise.all(
-      Array.from({ length: 50 }, (_, j) =>
+      Array.from({ length: wave }, (_, j) =>
         handle.executeUpdate(leaseUpdate, {
           args: [{ workerId: `flood-${j}`, ttlMs: 1, slots: 0, report: { requests: 2, failures: 1, ...(i < 150 ? { waiters: [{ workflowId: `webhook:fake-${i + j}`, ticket: 1 }] } : {}) } }],
         }),
