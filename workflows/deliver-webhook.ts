@@ -88,7 +88,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         ...go,
         // The first attempt of a run lists the webhook (as pending) while it goes.
         ...(first && ledger.on ? { ledger: ledger.row(log.state()) } : {}),
-        ...(ledger.on ? { settle: ledger.settle(log.carry()) } : {}),
+        settle: ledger.settle(log.carry()),
       });
       first = false;
       if (result.held?.reason === 'slot-missed') continue;

@@ -12,14 +12,13 @@ import { loadConfig, type Config } from '../config';
 import { resolveEncryptionKey } from '../data-dir';
 import type { WebhookState, WebhookStatus } from '../delivery/definitions';
 import { listGone, parseEndpointHash, reenable, type GoneEndpoint } from '../endpoint/gone';
-import { NotFoundError, WebhookConflictError, WebhookNotFoundError } from '../errors';
+import { NotFoundError } from '../errors';
 import type { EventInput } from '../event/schema';
 import type { Accepted } from '../event/store';
 import type { RunView } from '../journey/definitions';
 import type { EntryResult, JourneyView } from '../journey/service';
 import { parseListFilter, type ListPage } from '../ledger/list-query';
 import type { AttemptSummary } from '../ledger/store';
-import { attemptRow } from '../ledger/rows';
 import type { Attributes, Recipient } from '../recipient/schema';
 import type { Erasure } from '../recipient/store';
 import type { JobView } from '../recovery/definitions';
@@ -39,6 +38,7 @@ import { HostControls } from './host-controls';
 import { eraseRecipientData, findRecipient, mergeRecipient, trackEvents } from './recipients';
 import { recoveryJob, startRecovery } from './recovery';
 import { DEFAULT_CALL_TIMEOUT_MS, listQueryOf, type Caller, type HookflowOptions, type ListOptions, type SendResult } from './options';
+import { WebhookLifecycle } from './webhook-lifecycle';
 import { WebhookWorkflows, type TemporalCall } from './webhook-workflows';
 
 export type { Caller, HookflowOptions, ListOptions, SendResult } from './options';
@@ -50,6 +50,8 @@ export class Hookflow {
   private readonly workflows: WebhookWorkflows;
   /** The hosts' breaker workflows. */
   private readonly hosts: HostControls;
+  /** Status, attempts, cancel and retry of one webhook: Temporal, else the ledger. */
+  private readonly lifecycle: WebhookLifecycle;
 
   private constructor(
     readonly client: Client,
@@ -64,6 +66,7 @@ export class Hookflow {
     this.db = new ClientDatabase({ config, databaseUrl, encryptionKey, client, eagerStart, temporal });
     this.workflows = new WebhookWorkflows(client, config.taskQueue, eagerStart, temporal);
     this.hosts = new HostControls(client, hostTaskQueue(config), breakerSettings(config), temporal);
+    this.lifecycle = new WebhookLifecycle(this.workflows, this.db, temporal, callTimeoutMs);
   }
 
   /** The host workflows' task queue: they are `host:<this queue>:<host key>`. */
@@ -184,8 +187,7 @@ export class Hookflow {
 
   /** The webhook's status and attempts so far: live from Temporal, else (after its retention) from the ledger. */
   async status(id: string): Promise<WebhookState> {
-    const handle = this.workflows.handle(id);
-    return this.orFromLedger(id, async () => this.workflows.stateOf(handle, await this.workflows.describeStatus(id, handle)), (kept) => kept);
+    return this.lifecycle.status(id);
   }
 
   /**
@@ -194,19 +196,7 @@ export class Hookflow {
    * longer holds or never held (a failed render). Throws WebhookNotFoundError.
    */
   async publishedStatus(id: string): Promise<WebhookStatus> {
-    return this.orFromLedger(id, () => this.workflows.publishedStatus(id), (kept) => kept.status);
-  }
-
-  /** What Temporal says of a webhook, or, when Temporal does not hold it, what the ledger kept. */
-  private async orFromLedger<T>(id: string, fromTemporal: () => Promise<T>, fromLedger: (kept: WebhookState) => T): Promise<T> {
-    try {
-      return await fromTemporal();
-    } catch (err) {
-      if (!(err instanceof WebhookNotFoundError) || !this.db.configured()) throw err;
-      const kept = await this.db.run((db) => db.ledger.state(id));
-      if (!kept) throw err;
-      return fromLedger(kept);
-    }
+    return this.lifecycle.publishedStatus(id);
   }
 
   /** Webhooks newest first, a page at a time, from the ledger. Throws InvalidRequestError naming each bad filter. */
@@ -222,12 +212,7 @@ export class Hookflow {
 
   /** Every attempt of a webhook, from the ledger (live from Temporal while the ledger has not heard of it yet). */
   async attempts(id: string): Promise<AttemptSummary[]> {
-    const kept = await this.db.run((db) => db.ledger.attempts(id));
-    // The ledger's own attempt rows, without the webhook id.
-    return kept ?? (await this.status(id)).attempts.map((a) => {
-      const { webhookId: _id, ...summary } = attemptRow(id, a);
-      return summary;
-    });
+    return this.lifecycle.attempts(id);
   }
 
   /**
@@ -338,19 +323,12 @@ export class Hookflow {
 
   /** Waits until the webhook is delivered, failed or cancelled, and returns its final state. */
   async result(id: string): Promise<WebhookState> {
-    await this.workflows.describeStatus(id, this.workflows.handle(id));
-    return this.workflows.handle(id).result();
+    return this.lifecycle.result(id);
   }
 
   /** Stops a pending webhook; it ends as `cancelled`. */
   async cancel(id: string): Promise<WebhookState> {
-    const handle = this.workflows.handle(id);
-    const status = await this.workflows.describeStatus(id, handle);
-    if (status !== 'RUNNING') throw new WebhookConflictError(id, (await this.workflows.stateOf(handle, status)).status, 'cancel');
-    await handle.cancel();
-    // The cancel is recorded; a worker carries it out. With none running, answer unavailable
-    // (it is safe to cancel again) rather than wait without end.
-    return this.temporal(() => handle.result(), 2 * this.callTimeoutMs);
+    return this.lifecycle.cancel(id);
   }
 
   /**
@@ -358,28 +336,7 @@ export class Hookflow {
    * window. Its earlier attempts stay in its record.
    */
   async retry(id: string): Promise<SendResult> {
-    const handle = this.workflows.handle(id);
-    let status: string;
-    try {
-      status = await this.workflows.describeStatus(id, handle);
-    } catch (err) {
-      // Temporal has forgotten it (retention): the ledger kept the request.
-      if (err instanceof WebhookNotFoundError && this.db.configured()) return this.retryFromLedger(id, err);
-      throw err;
-    }
-    const previous = await this.workflows.stateOf(handle, status);
-    if (status === 'RUNNING') throw new WebhookConflictError(id, previous.status, 'retry');
-    await this.workflows.restart(id, await this.workflows.originalInput(handle), previous);
-    return { id, created: false };
-  }
-
-  private async retryFromLedger(id: string, notFound: WebhookNotFoundError): Promise<SendResult> {
-    const [input, previous] = await this.db.run((db) => Promise.all([db.ledger.request(id), db.ledger.state(id)]));
-    // A templated webhook that failed to render has no request to send again: its data must change.
-    if (!input && previous?.reason?.startsWith('render_error')) throw new WebhookConflictError(id, 'failed, with nothing rendered to send again', 'retry');
-    if (!input || !previous) throw notFound;
-    await this.workflows.restart(id, input, previous);
-    return { id, created: false };
+    return this.lifecycle.retry(id);
   }
 
   /** The host's breaker state; a host Hookflow has not heard from recently reads as closed and empty. */

@@ -7,7 +7,8 @@
  * draining or starting thousands of workflows makes garbage fast, and left alone V8 let the heap
  * grow to several times the live set before a full collection — 682 MB of RSS with 4,000 webhooks,
  * 786 MB with 10,000 (bench/README.md, "Worker memory"). Capped, it collects sooner: 374 MB with
- * 10,000 waiting, 478 MB while they drain (what that costs in speed is not isolated). 256 MB leaves room for the live set of a busy worker (send bodies, the
- * attempt memo, ledger batches); a worker that needs more can be given more (NODE_OPTIONS).
+ * 10,000 waiting, 478 MB while they drain (what that costs in speed is not isolated). 256 MB leaves
+ * room for the live set of a busy worker (send bodies, the attempt memo, ledger batches); a worker
+ * that needs more can be given more (NODE_OPTIONS).
  */
 export const WORKER_NODE_FLAGS = ['--max-old-space-size=256', '--max-semi-space-size=8'] as const;

@@ -1,4 +1,5 @@
 /** Bounded polling, and what the receiver saw over time. */
+import type { Hookflow } from '../../src/client/hookflow';
 import { peakPerWindow } from '../../src/dev/peak';
 import type { Arrival } from './receiver';
 
@@ -19,3 +20,8 @@ export function peak(arrivals: Pick<Arrival, 'at'>[], spanMs: number): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** When each attempt of these webhooks started, by the workers' clocks (where pacing is made), as `peak` reads them. */
+export async function attemptStarts(hookflow: Pick<Hookflow, 'attempts'>, ids: string[]): Promise<{ at: number }[]> {
+  return (await Promise.all(ids.map((id) => hookflow.attempts(id)))).flat().map((a) => ({ at: Date.parse(a.startedAt) }));
+}
