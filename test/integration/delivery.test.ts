@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { Hookflow } from '../../src/client/hookflow';
 import { webhookWorkflowId } from '../../src/delivery/definitions';
+import { BACKOFF_JITTER } from '../../src/delivery/policy';
 import { DependencyUnavailableError } from '../../src/errors';
 import { receiverPool, type Reply } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -173,11 +174,18 @@ describe('the receiver decides', () => {
   });
 
   test('a malformed Retry-After is ignored and backoff applies', async () => {
+    // A backoff long enough to be told apart from "retry at once"; only lower bounds are asserted,
+    // because a loaded worker can add any delay after the scheduled time.
+    const backoffMs = 1_500;
     const r = await receiver(sequence({ status: 503, headers: { 'retry-after': 'soon-ish' } }));
-    const { id } = await stack.hookflow.send({ url: r.url, retry: fast });
+    const { id } = await stack.hookflow.send({ url: r.url, retry: { initialIntervalMs: backoffMs, maxIntervalMs: backoffMs, maxAttempts: 3 } });
     const state = await stack.hookflow.result(id);
     expect(state.status).toBe('delivered');
-    expect(r.arrivals[1].at - r.arrivals[0].at).toBeLessThan(1500);
+    const [first] = state.attempts;
+    expect(first.responseHeaders).toMatchObject({ 'retry-after': 'soon-ish' });
+    const earliest = backoffMs * (1 - BACKOFF_JITTER);
+    expect(Date.parse(first.nextAttemptAt!) - (Date.parse(first.startedAt) + first.durationMs)).toBeGreaterThanOrEqual(earliest);
+    expect(r.arrivals[1].at - r.arrivals[0].at).toBeGreaterThanOrEqual(earliest);
   });
 
   test('a receiver that never answers is cut off by the attempt timeout', async () => {
