@@ -310,7 +310,8 @@ describe('the address policy', () => {
     const started = Date.now();
     const result = await sendAttempt(defaultPolicy, input({ url: 'http://169.254.169.254/latest/meta-data/' }));
     expect(result).toMatchObject({ errorCode: 'blocked', errorMessage: `blocked: 169.254.169.254 is not a public address ${SETTINGS_HINT}` });
-    expect(Date.now() - started).toBeLessThan(500);
+    // A connection attempt would run to the 5 s attempt timeout; a loaded machine may add a little.
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   test('with allowedCidrs [127.0.0.0/8] the 127.0.0.1 receiver gets the request', async () => {
