@@ -22,9 +22,16 @@ interface PendingWebhook {
   request?: Buffer;
 }
 
+/** An attempt as stored: with its webhook's campaign, dispatch and journey, which reports filter by. */
+interface StoredAttempt extends LedgerAttempt {
+  campaignId: string | null;
+  dispatchId: string | null;
+  journeyId: string | null;
+}
+
 interface Batch {
   webhooks: Map<string, PendingWebhook>;
-  attempts: Map<string, LedgerAttempt>;
+  attempts: Map<string, StoredAttempt>;
   waiters: { resolve(): void; reject(err: unknown): void }[];
 }
 
@@ -138,7 +145,9 @@ function merge(batch: Batch, row: LedgerWebhook, attempts: LedgerAttempt[], requ
   const held = batch.webhooks.get(row.id);
   if (!held || held.row.seq <= row.seq) batch.webhooks.set(row.id, { row, request: request ?? held?.request });
   else if (request && !held.request) held.request = request;
-  for (const a of attempts) batch.attempts.set(attemptKey(a), a);
+  for (const a of attempts) {
+    batch.attempts.set(attemptKey(a), { ...a, campaignId: row.campaignId ?? null, dispatchId: row.dispatchId ?? null, journeyId: row.journeyId ?? null });
+  }
 }
 
 /**
@@ -209,8 +218,8 @@ ON CONFLICT (id) DO UPDATE SET
 WHERE webhooks.seq < EXCLUDED.seq`;
 
 const INSERT_ATTEMPTS = `
-INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code)
-SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[])
+INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id)
+SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $10::text[])
 ON CONFLICT (webhook_id, number) DO NOTHING`;
 
 function webhookColumns(rows: PendingWebhook[]): unknown[] {
@@ -240,7 +249,7 @@ function webhookColumns(rows: PendingWebhook[]): unknown[] {
   ];
 }
 
-function attemptColumns(rows: LedgerAttempt[]): unknown[] {
+function attemptColumns(rows: StoredAttempt[]): unknown[] {
   return [
     rows.map((a) => a.webhookId),
     rows.map((a) => a.number),
@@ -249,5 +258,8 @@ function attemptColumns(rows: LedgerAttempt[]): unknown[] {
     rows.map((a) => a.durationMs),
     rows.map((a) => a.statusCode ?? null),
     rows.map((a) => a.errorCode ?? null),
+    rows.map((a) => a.campaignId),
+    rows.map((a) => a.dispatchId),
+    rows.map((a) => a.journeyId),
   ];
 }

@@ -1,5 +1,5 @@
 /**
- * Reports computed in PostgreSQL from the ledger (migrations 001, 009 and 012). Aggregates, each
+ * Reports computed in PostgreSQL from the ledger (migrations 001, 009, 012 and 013). Aggregates, each
  * over its own event time, so every count lands in the bucket of its own event:
  * sends by acceptance (created_at), delivered/failed and latency by completion (completed_at),
  * errors, retries and attempt durations by attempt start (started_at); unique recipients by the
@@ -24,7 +24,8 @@ interface Part {
   [k: string]: unknown;
 }
 
-const FILTER_COLUMNS = { campaign: 'w.campaign_id', dispatch: 'w.dispatch_id', journey: 'w.journey_id' } as const;
+/** Filters are columns of both tables: an attempt carries its webhook's campaign, dispatch and journey (migration 013). */
+const FILTER_COLUMNS = { campaign: 'campaign_id', dispatch: 'dispatch_id', journey: 'journey_id' } as const;
 
 interface SqlParts {
   values: unknown[];
@@ -40,9 +41,10 @@ function sqlParts(query: ReportQuery): SqlParts {
   const values: unknown[] = [query.since, query.until];
   const param = (v: unknown): string => `$${values.push(v)}`;
   const dim = query.groupBy ? query.groupBy.sql(param) : 'NULL::text';
-  // The campaign, dispatch and journey filters, on the webhook row (`AND …`, or nothing).
-  const filtered = Object.entries(query.filters).map(([name, id]) => `${FILTER_COLUMNS[name as keyof typeof FILTER_COLUMNS]} = ${param(id)}`);
-  const where = filtered.map((c) => ` AND ${c}`).join('');
+  // The campaign, dispatch and journey filters (`AND …`, or nothing), on the webhook row or on the attempt row.
+  const filtered = Object.entries(query.filters).map(([name, id]) => ({ column: FILTER_COLUMNS[name as keyof typeof FILTER_COLUMNS], value: param(id) }));
+  const whereOn = (table: 'w' | 'a'): string => filtered.map((f) => ` AND ${table}.${f.column} = ${f.value}`).join('');
+  const where = whereOn('w');
   const bucketOf = (column: string): string => (query.bucket === 'total' ? '$1::timestamptz' : `date_trunc('${query.bucket}', ${column})`);
   // Grouped over (bucket, group); the outer select labels the bucket in the session's time zone.
   const wrap = (inner: string): string => `SELECT ${LABEL} AS label, extract(epoch FROM b)::float8 AS epoch, x.* FROM (${inner}) x`;
@@ -71,8 +73,8 @@ function sqlParts(query: ReportQuery): SqlParts {
              WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status = 'delivered' AND w.recipient_id IS NOT NULL${where}
              GROUP BY 1, 2) u
      GROUP BY 1, 2`);
-  // The join to webhooks is only needed for the group or a filter.
-  const join = query.groupBy || filtered.length > 0 ? 'JOIN webhooks w ON w.id = a.webhook_id' : '';
+  // The join to webhooks is only needed for the group; a filtered report reads its attempts by the attempts' own index.
+  const join = query.groupBy ? 'JOIN webhooks w ON w.id = a.webhook_id' : '';
   const attempts = wrap(`
     SELECT ${bucketOf('a.started_at')} AS b, ${dim} AS g,
            count(*) FILTER (WHERE ${ATTEMPT_FAILED})::int AS errors,
@@ -85,7 +87,7 @@ function sqlParts(query: ReportQuery): SqlParts {
            count(*) FILTER (WHERE a.number > 1)::int AS retries,
            percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY a.duration_ms) AS duration
       FROM attempts a ${join}
-     WHERE a.started_at >= $1 AND a.started_at < $2${where}
+     WHERE a.started_at >= $1 AND a.started_at < $2${whereOn('a')}
      GROUP BY 1, 2`);
   // Step counts are kept per UTC hour: a range takes the hours that start within it.
   const steps = query.groupBy?.stepCounts

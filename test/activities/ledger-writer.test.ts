@@ -1,6 +1,7 @@
 /**
  * The ledger writer against the real PostgreSQL: a row PostgreSQL refuses for its data is skipped
- * and reported, and holds up none of the rows batched with it.
+ * and reported, and holds up none of the rows batched with it; attempts carry their webhook's
+ * campaign, dispatch and journey.
  */
 import pg from 'pg';
 import { LedgerWriter } from '../../activities/ledger/writer';
@@ -54,5 +55,24 @@ test('a row PostgreSQL cannot store is skipped and reported; the rows batched wi
   // The next batch is not held up either.
   await writer.store({ webhook: row('wh_after', {}), attempts: [] });
   expect((await pool.query('SELECT 1 FROM webhooks WHERE id = $1', ['wh_after'])).rowCount).toBe(1);
+  await writer.stop();
+});
+
+test('an attempt is stored with its webhook\'s campaign, dispatch and journey, which reports filter attempts by', async () => {
+  const writer = new LedgerWriter({ pool, encryptionKey: parseEncryptionKey(generateEncryptionKey()), flushMs: 20, onError: () => undefined });
+  const attempt = (webhookId: string) => ({ webhookId, number: 1, trigger: 'scheduled' as const, startedAt: new Date().toISOString(), durationMs: 5, statusCode: 503 });
+  await Promise.all([
+    writer.store({ webhook: { ...row('wh_campaign', {}), campaignId: 'spring', dispatchId: 'dp_1', recipientId: 'u1' }, attempts: [attempt('wh_campaign')] }),
+    writer.store({ webhook: { ...row('wh_journey', {}), journeyId: 'onboard', journeyStep: 'welcome', recipientId: 'u2' }, attempts: [attempt('wh_journey')] }),
+    writer.store({ webhook: row('wh_plain', {}), attempts: [attempt('wh_plain')] }),
+  ]);
+  const { rows } = await pool.query(
+    `SELECT webhook_id, campaign_id, dispatch_id, journey_id FROM attempts WHERE webhook_id IN ('wh_campaign', 'wh_journey', 'wh_plain') ORDER BY webhook_id`,
+  );
+  expect(rows).toEqual([
+    { webhook_id: 'wh_campaign', campaign_id: 'spring', dispatch_id: 'dp_1', journey_id: null },
+    { webhook_id: 'wh_journey', campaign_id: null, dispatch_id: null, journey_id: 'onboard' },
+    { webhook_id: 'wh_plain', campaign_id: null, dispatch_id: null, journey_id: null },
+  ]);
   await writer.stop();
 });
