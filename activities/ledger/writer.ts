@@ -22,11 +22,12 @@ interface PendingWebhook {
   request?: Buffer;
 }
 
-/** An attempt as stored: with its webhook's campaign, dispatch and journey, which reports filter by. */
+/** An attempt as stored: with its webhook's campaign, dispatch, journey and step, which reports filter and group by. */
 interface StoredAttempt extends LedgerAttempt {
   campaignId: string | null;
   dispatchId: string | null;
   journeyId: string | null;
+  journeyStep: string | null;
 }
 
 interface Batch {
@@ -146,7 +147,8 @@ function merge(batch: Batch, row: LedgerWebhook, attempts: LedgerAttempt[], requ
   if (!held || held.row.seq <= row.seq) batch.webhooks.set(row.id, { row, request: request ?? held?.request });
   else if (request && !held.request) held.request = request;
   for (const a of attempts) {
-    batch.attempts.set(attemptKey(a), { ...a, campaignId: row.campaignId ?? null, dispatchId: row.dispatchId ?? null, journeyId: row.journeyId ?? null });
+    const { campaignId = null, dispatchId = null, journeyId = null, journeyStep = null } = row;
+    batch.attempts.set(attemptKey(a), { ...a, campaignId, dispatchId, journeyId, journeyStep });
   }
 }
 
@@ -218,8 +220,8 @@ ON CONFLICT (id) DO UPDATE SET
 WHERE webhooks.seq < EXCLUDED.seq`;
 
 const INSERT_ATTEMPTS = `
-INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id)
-SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $10::text[])
+INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id, journey_step)
+SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
 ON CONFLICT (webhook_id, number) DO NOTHING`;
 
 function webhookColumns(rows: PendingWebhook[]): unknown[] {
@@ -261,5 +263,6 @@ function attemptColumns(rows: StoredAttempt[]): unknown[] {
     rows.map((a) => a.campaignId),
     rows.map((a) => a.dispatchId),
     rows.map((a) => a.journeyId),
+    rows.map((a) => a.journeyStep),
   ];
 }

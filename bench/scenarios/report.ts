@@ -41,9 +41,9 @@ export async function fillLedger(pool: pg.Pool, rows: number): Promise<void> {
     [rows],
   );
   await pool.query(
-    `INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id)
+    `INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id, journey_step)
      SELECT w.id, n, 'scheduled', w.created_at + (n - 1) * interval '5 seconds', 20 + (hashtext(w.id) & 1023) % 400,
-            CASE WHEN n < w.attempt_count THEN 503 ELSE w.last_status_code END, NULL, w.campaign_id, w.dispatch_id, w.journey_id
+            CASE WHEN n < w.attempt_count THEN 503 ELSE w.last_status_code END, NULL, w.campaign_id, w.dispatch_id, w.journey_id, w.journey_step
        FROM webhooks w, generate_series(1, w.attempt_count) AS n`,
   );
   await pool.query('VACUUM ANALYZE webhooks');

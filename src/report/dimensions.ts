@@ -9,6 +9,8 @@ export interface Dimension {
   column: string;
   /** SQL expression over `webhooks w` giving the group; `param` adds a bound value. */
   sql(param: (v: unknown) => string): string;
+  /** The same over `attempts a`, where an attempt carries it (migration 013): its attempts need no join to webhooks. */
+  attemptSql?: string;
   /** The filter it needs (journey steps are a journey's). */
   needs?: 'journey';
   /** Rows also carry the journey's per-step run counts (journey_step_hours). */
@@ -32,11 +34,11 @@ export const DIMENSIONS: Readonly<Record<string, Available | Unavailable>> = {
     make: (name) => ({ column: `tag.${name}`, sql: (param) => `w.tags ->> ${param(name)}` }),
   },
   // The ledger's own column (a campaign's webhooks carry it); webhooks of no campaign form the null group.
-  campaign: { available: true, make: () => ({ column: 'campaign', sql: () => 'w.campaign_id' }) },
+  campaign: { available: true, make: () => ({ column: 'campaign', sql: () => 'w.campaign_id', attemptSql: 'a.campaign_id' }) },
   // The journey a webhook was sent by (ledger column); webhooks of no journey form the null group.
-  journey: { available: true, make: () => ({ column: 'journey', sql: () => 'w.journey_id' }) },
+  journey: { available: true, make: () => ({ column: 'journey', sql: () => 'w.journey_id', attemptSql: 'a.journey_id' }) },
   // One row per step of one journey: its webhooks' numbers, and the runs that entered, proceeded, exited or failed there.
-  journeyStep: { available: true, make: () => ({ column: 'journeyStep', sql: () => 'w.journey_step', needs: 'journey', stepCounts: true }) },
+  journeyStep: { available: true, make: () => ({ column: 'journeyStep', sql: () => 'w.journey_step', attemptSql: 'a.journey_step', needs: 'journey', stepCounts: true }) },
   template: {
     available: true,
     // One group per template version, `<template id>@<version>`; webhooks sent without a template form the null group.

@@ -1,7 +1,7 @@
 /**
  * The ledger writer against the real PostgreSQL: a row PostgreSQL refuses for its data is skipped
  * and reported, and holds up none of the rows batched with it; attempts carry their webhook's
- * campaign, dispatch and journey.
+ * campaign, dispatch, journey and step.
  */
 import pg from 'pg';
 import { LedgerWriter } from '../../activities/ledger/writer';
@@ -58,7 +58,7 @@ test('a row PostgreSQL cannot store is skipped and reported; the rows batched wi
   await writer.stop();
 });
 
-test('an attempt is stored with its webhook\'s campaign, dispatch and journey, which reports filter attempts by', async () => {
+test('an attempt is stored with its webhook\'s campaign, dispatch, journey and step, which reports filter and group attempts by', async () => {
   const writer = new LedgerWriter({ pool, encryptionKey: parseEncryptionKey(generateEncryptionKey()), flushMs: 20, onError: () => undefined });
   const attempt = (webhookId: string) => ({ webhookId, number: 1, trigger: 'scheduled' as const, startedAt: new Date().toISOString(), durationMs: 5, statusCode: 503 });
   await Promise.all([
@@ -67,12 +67,12 @@ test('an attempt is stored with its webhook\'s campaign, dispatch and journey, w
     writer.store({ webhook: row('wh_plain', {}), attempts: [attempt('wh_plain')] }),
   ]);
   const { rows } = await pool.query(
-    `SELECT webhook_id, campaign_id, dispatch_id, journey_id FROM attempts WHERE webhook_id IN ('wh_campaign', 'wh_journey', 'wh_plain') ORDER BY webhook_id`,
+    `SELECT webhook_id, campaign_id, dispatch_id, journey_id, journey_step FROM attempts WHERE webhook_id IN ('wh_campaign', 'wh_journey', 'wh_plain') ORDER BY webhook_id`,
   );
   expect(rows).toEqual([
-    { webhook_id: 'wh_campaign', campaign_id: 'spring', dispatch_id: 'dp_1', journey_id: null },
-    { webhook_id: 'wh_journey', campaign_id: null, dispatch_id: null, journey_id: 'onboard' },
-    { webhook_id: 'wh_plain', campaign_id: null, dispatch_id: null, journey_id: null },
+    { webhook_id: 'wh_campaign', campaign_id: 'spring', dispatch_id: 'dp_1', journey_id: null, journey_step: null },
+    { webhook_id: 'wh_journey', campaign_id: null, dispatch_id: null, journey_id: 'onboard', journey_step: 'welcome' },
+    { webhook_id: 'wh_plain', campaign_id: null, dispatch_id: null, journey_id: null, journey_step: null },
   ]);
   await writer.stop();
 });
