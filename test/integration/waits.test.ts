@@ -89,6 +89,10 @@ describe('no wait outlasts the retry window', () => {
     // One request per 20 s: the second webhook's slot is far past its 3 s window.
     const r = await receiver(() => ({ status: 200, headers: { 'x-rate-limit-limit': '1', 'x-rate-limit-remaining': '1', 'x-rate-limit-reset': '20' } }));
     expect((await stack.hookflow.result((await stack.hookflow.send({ url: r.url })).id)).status).toBe('delivered');
+    // The host workflow learns the limit from the worker's lease request, which also schedules the
+    // first paced slot at that moment. Once the limit shows, that slot is let go stale (a slot is good
+    // for 50 ms): a loaded host workflow answering late could otherwise hand it to the next webhook.
+    await until('the host workflow to know the rate limit', async () => (await stack.hookflow.hostStatus(r.authority)).rateLimit);
     await sleep(2 * settings.hostReportIntervalMs);
     const { id } = await stack.hookflow.send({ url: r.url, retry: { maxDurationSeconds: 3 } });
     const state = await stack.hookflow.result(id);
