@@ -99,6 +99,8 @@ test('an advertised X-Rate-Limit-Limit of 10 per second holds for both workers t
   const r = pool.add(await startReceiverProcess('rate-limited:10'));
   // The first answer teaches the limit; every worker keeps to it from its next lease renewal.
   await delivered(a, await send(a, 1, { url: r.url }));
+  // Not a fixed wait alone: a loaded host workflow may learn the limit later than two report intervals.
+  await until('the host workflow to know the rate limit', async () => (await a.hookflow.hostStatus(r.authority)).rateLimit);
   await sleep(2 * REPORT_INTERVAL_MS);
   const sent = [...(await send(a, 20, { url: r.url, retry: patient })), ...(await send(b, 20, { url: r.url, retry: patient }))];
   await delivered(a, sent);
