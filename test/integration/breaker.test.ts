@@ -273,7 +273,9 @@ test('a healthy host costs about one message per worker per interval, not one pe
   const received = await messagesReceived(b.authority);
   console.log(`1,000 healthy deliveries in ${elapsedMs} ms: ${received} lease requests and reports to host:${b.authority} (${messages} from this worker in all)`);
   expect(received).toBeLessThanOrEqual(Math.ceil(elapsedMs / 200) + 5);
-  expect(received).toBeLessThan(200);
+  // And far fewer than deliveries: at least two deliveries a message, however long the run (a loaded
+  // CI machine took 131 s for the 1,000 and sent 230, one per lease of 400 ms at most).
+  expect(received).toBeLessThan(sent.length / 2);
 }, 180_000);
 
 test('the host workflow continues as new before its history grows large, under a flood of lease requests, and keeps its state', async () => {
