@@ -5,7 +5,8 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { BreakerActivities } from '../src/breaker/definitions';
-import type { SendActivities, SendAttemptResult } from '../src/delivery/definitions';
+import { SLOT_LEAD_MS, type CampaignGateActivities, type CampaignGateAnswer } from '../src/campaign/definitions';
+import type { GatedAttempt, SendActivities, SendAttemptResult } from '../src/delivery/definitions';
 import { RATE_SLOT_LATENESS_MS } from '../src/ratelimit/definitions';
 import type { LedgerActivities, LedgeredAttemptInput } from '../src/ledger/rows';
 import { settledRecord } from '../src/ledger/settle';
@@ -30,6 +31,8 @@ export interface ActivityDeps extends SendDeps {
   onError?: (err: unknown, what: string) => void;
   /** Delivery metrics (src/metrics), counted as the ledger records come. */
   metrics?: DeliveryMetrics;
+  /** The campaigns' gate (activities/campaign), asked here by attempts that carry `campaignGate`. */
+  campaignGate?: CampaignGateActivities['campaignGate'];
 }
 
 /**
@@ -122,15 +125,21 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
     });
 
     async function admitThen(go: () => Promise<SendAttemptResult>): Promise<SendAttemptResult> {
+      let notBeforeMs = input.notBeforeMs;
+      if (input.campaignGate) {
+        const gated = await askCampaignGate(input.campaignGate.campaignId);
+        if ('gated' in gated) return { startedAtMs: Date.now(), durationMs: 0, gated: gated.gated };
+        notBeforeMs = gated.atMs;
+      }
       // A campaign's rate-limit slot, by this worker's clock (counted at request start).
-      if (input.notBeforeMs !== undefined) {
+      if (notBeforeMs !== undefined) {
         // The host's lease is asked for while waiting: asked for after, it could make the slot late
         // (bench/README.md, "Campaign rate limit"). Admission below then finds it at hand.
         const leased = deps.gate.prepare(input.authority).catch(() => undefined);
-        await waitUntil(input.notBeforeMs, cancellationSignal);
+        await waitUntil(notBeforeMs, cancellationSignal);
         await leased;
         // Sent much later than its slot, it could crowd the next ones into one window: it asks again.
-        if (Date.now() > input.notBeforeMs + RATE_SLOT_LATENESS_MS) return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };
+        if (Date.now() > notBeforeMs + RATE_SLOT_LATENESS_MS) return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };
       }
       const admission = await deps.gate.admit(
         input.authority,
@@ -142,6 +151,24 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
       const { go: _go, ...held } = admission;
       return { startedAtMs: Date.now(), durationMs: 0, held };
     }
+  }
+
+  /**
+   * The campaign's gate, asked by the attempt itself (one local activity and activation fewer per
+   * attempt than asking it from the workflow): a slot at hand is waited for here, as the workflow's
+   * would be; anything else goes back to the workflow without sending.
+   */
+  async function askCampaignGate(campaignId: string): Promise<{ atMs?: number } | { gated: GatedAttempt }> {
+    let answer: CampaignGateAnswer;
+    try {
+      if (!deps.campaignGate) throw new Error('this worker has no campaign gate');
+      answer = await deps.campaignGate({ campaignId });
+    } catch (err) {
+      return { gated: { unanswered: err instanceof Error ? err.message : String(err) } };
+    }
+    if (!answer.go) return { gated: { end: answer.status, reason: answer.reason } };
+    if (answer.atMs !== undefined && answer.atMs - SLOT_LEAD_MS > Date.now()) return { gated: { slotAtMs: answer.atMs } };
+    return answer.atMs === undefined ? {} : { atMs: answer.atMs };
   }
 
   return {

@@ -45,6 +45,10 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
   let first = true;
   /** The delivering attempt stored the final ledger record itself (src/ledger/settle.ts). */
   let settled = false;
+  /** A slot the campaign's gate gave an attempt that went back to wait for it: the next attempt sends at it. */
+  let slotAtMs: number | undefined;
+  /** The send activity could not ask the campaign's gate: the next attempt asks it by a local activity. */
+  let gateUnanswered = false;
   const continueAsNew = async (): Promise<never> => {
     await wf.condition(wf.allHandlersFinished);
     return wf.continueAsNew<DeliverWebhookWorkflow>({ ...input, carried: { ...log.carry(), loop: host.carry() } });
@@ -67,13 +71,17 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         log.resume();
       }
       if (wf.workflowInfo().continueAsNewSuggested) await continueAsNew();
-      let notBeforeMs: number | undefined;
+      let notBeforeMs = slotAtMs;
+      slotAtMs = undefined;
       const limited = gateOf(input);
-      if (limited) {
+      // Newer campaign webhooks ask their gate in the send activity (DeliveryInput.gateInSend).
+      const gateInSend = limited !== undefined && notBeforeMs === undefined && input.gateInSend === true && input.campaign !== undefined && !gateUnanswered;
+      if (limited && notBeforeMs === undefined && !gateInSend) {
         const gate = await passGate(limited, log, ledger);
         if (gate === false) break;
         notBeforeMs = gate.atMs;
       }
+      gateUnanswered = false;
       const go = host.begin();
       const result = await attempt(send, {
         id: input.id,
@@ -85,12 +93,24 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         ...(input.hops ? { hops: input.hops } : {}),
         ...(input.extract ? { extract: input.extract } : {}),
         ...(notBeforeMs === undefined ? {} : { notBeforeMs }),
+        ...(gateInSend ? { campaignGate: { campaignId: input.campaign!.campaignId } } : {}),
         ...go,
         // The first attempt of a run lists the webhook (as pending) while it goes.
         ...(first && ledger.on ? { ledger: ledger.row(log.state()) } : {}),
         settle: ledger.settle(log.carry()),
       });
       first = false;
+      if (result.gated) {
+        if ('unanswered' in result.gated) {
+          gateUnanswered = true;
+          continue;
+        }
+        const answer: CampaignGateAnswer = 'end' in result.gated ? { go: false, status: result.gated.end, reason: result.gated.reason } : { go: true, atMs: result.gated.slotAtMs };
+        const gate = await honourGate(limited!, answer, log, ledger);
+        if (gate === false) break;
+        slotAtMs = gate.atMs;
+        continue;
+      }
       if (result.held?.reason === 'slot-missed') continue;
       if (result.held?.reason === 'deadline') {
         log.expire(Date.now(), `retry window ends before host ${input.authority} allows another request`);
@@ -151,7 +171,11 @@ function gateOf(input: DeliveryInput): Gate | undefined {
  * waits for. False when the webhook ends here.
  */
 async function passGate(gate: Gate, log: DeliveryLog, ledger: LedgerFeed, slot = true): Promise<false | { atMs?: number }> {
-  const answer = await gate.ask(slot);
+  return honourGate(gate, await gate.ask(slot), log, ledger);
+}
+
+/** Acts on the gate's answer, asked by a local activity or by the send activity: end, wait for the slot, or go. */
+async function honourGate(gate: Gate, answer: CampaignGateAnswer, log: DeliveryLog, ledger: LedgerFeed): Promise<false | { atMs?: number }> {
   if (!answer.go) {
     if (answer.status === 'cancelled') log.cancel(Date.now(), answer.reason);
     else log.expire(Date.now(), answer.reason);

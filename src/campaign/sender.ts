@@ -52,7 +52,7 @@ export async function sendCampaignWebhooks(deps: SenderDeps, template: TemplateV
         { id: s.webhookId, campaign: { id: s.ref.campaignId }, ...(s.hops ? { hops: s.hops } : {}) },
       );
       if (prepared.ok) {
-        await deps.start({ ...prepared.input, campaign: s.ref }, startDelayMs);
+        await deps.start({ ...prepared.input, campaign: s.ref, gateInSend: true }, startDelayMs);
       } else {
         await deps.templates.recordFailure({ ...prepared.failure, campaign: s.ref });
       }

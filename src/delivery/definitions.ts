@@ -143,6 +143,12 @@ export interface DeliveryInput {
    * "The engine's floor"). Runs started without it are older and ask, so they replay as they ran.
    */
   ledger?: true;
+  /**
+   * Set on campaign webhooks started since the campaign's gate moved into the send activity: each
+   * attempt asks it there, with no local activity (and activation) of its own. Runs started
+   * without it ask it by a local activity before each attempt, as their histories record.
+   */
+  gateInSend?: true;
   carried?: CarriedProgress;
 }
 
@@ -187,7 +193,17 @@ export interface SendAttemptInput {
    * workflow's clock stands still while a task runs, so the workflow sleeps only until shortly before).
    */
   notBeforeMs?: number;
+  /** Ask this campaign's gate (stopped? a rate-limit slot?) before the attempt; see GatedAttempt. */
+  campaignGate?: { campaignId: string };
 }
+
+/**
+ * The campaign's gate kept an attempt from going (nothing was sent): the webhook ends (`end`), its
+ * rate-limit slot is further off than the send activity waits (`slotAtMs`: the workflow sleeps until
+ * shortly before it, then sends at it), or the gate could not be asked (`unanswered`: PostgreSQL out
+ * of reach; the workflow asks it by a local activity, which retries until it answers).
+ */
+export type GatedAttempt = { end: 'failed' | 'cancelled'; reason: string } | { slotAtMs: number } | { unanswered: string };
 
 /**
  * Why an attempt was held back without sending: the host is held (`paused`), the webhook queues
@@ -208,6 +224,8 @@ export interface SendAttemptResult extends ReceiverAnswer {
   extracted?: Record<string, unknown>;
   /** Set when the host gate held the attempt: nothing was sent. */
   held?: HeldAttempt;
+  /** Set when the campaign's gate kept the attempt from going: nothing was sent. */
+  gated?: GatedAttempt;
   /**
    * Set when the attempt delivered and the worker has stored the webhook's final ledger record
    * (src/ledger/settle.ts), built as of this time: the workflow records the attempt at this time

@@ -14,7 +14,7 @@ import type { DeliveryInput, OutboundRequest, SendAttemptResult } from '../deliv
 import { attemptRow, webhookRow, type LedgerRecord, type SettleHint } from './rows';
 
 export function settledRecord(hint: SettleHint, request: OutboundRequest, result: SendAttemptResult, nowMs: number): LedgerRecord | undefined {
-  if (result.held) return undefined;
+  if (result.held || result.gated) return undefined;
   const input: DeliveryInput = { ...hint.input, request };
   const log = new DeliveryLog({ ...input, carried: hint.progress }, nowMs);
   log.record(result, nowMs, 0);

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
 
 type StartReceiver = (script?: Parameters<typeof startReceiver>[0]) => Promise<Receiver>;
 
-/** A dispatch of an API-triggered campaign, one that continued as new, and a rate-limited campaign webhook. */
+/** A dispatch of an API-triggered campaign, one that continued as new, and a campaign webhook without and with a rate limit. */
 async function campaignScenarios(receiver: StartReceiver): Promise<void> {
   const dispatchOf = async (hookflow: Hookflow, campaignId: string, count: number, extra: Record<string, unknown> = {}): Promise<string> => {
     const r = await receiver();
@@ -142,6 +142,10 @@ async function campaignScenarios(receiver: StartReceiver): Promise<void> {
     const { hookflow } = plain;
     const dispatchId = await dispatchOf(hookflow, 'history-campaign', 3);
     await save(hookflow.client, 'dispatch-campaign', 'completed', dispatchWorkflowId(dispatchId));
+    // A campaign webhook without a rate limit: its gate asked by the send activity, delivered at once.
+    const [delivered] = (await hookflow.list({ limit: 3 })).data;
+    await hookflow.result(delivered.id);
+    await save(hookflow.client, 'deliver-webhook', 'campaign-first-try', webhookWorkflowId(delivered.id));
     // 10 a minute: the second waits for its slot (6.3 s), paused, and is sent when it comes.
     await dispatchOf(hookflow, 'history-limited', 2, { rateLimitPerMinute: 10 });
     const waited: string[] = [];

@@ -39,6 +39,7 @@ async function replay(histories: { file: string; history: History }[], withKey =
 test('the histories cover each workflow’s scenarios', () => {
   const scenarios = new Set(files.filter((f) => f.split('/').length === 2).map((f) => f.replace(/(\.run-\d+)?\.json$/, '')));
   expect([...scenarios].sort()).toEqual([
+    'deliver-webhook/campaign-first-try',
     'deliver-webhook/campaign-rate-limited',
     'deliver-webhook/cancelled',
     'deliver-webhook/continued-as-new',
