@@ -127,9 +127,9 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
     async function admitThen(go: () => Promise<SendAttemptResult>): Promise<SendAttemptResult> {
       let notBeforeMs = input.notBeforeMs;
       if (input.campaignGate) {
-        const gated = await askCampaignGate(input.campaignGate.campaignId);
+        const gated = await askCampaignGate(input.campaignGate);
         if ('gated' in gated) return { startedAtMs: Date.now(), durationMs: 0, gated: gated.gated };
-        notBeforeMs = gated.atMs;
+        notBeforeMs = gated.atMs ?? notBeforeMs;
       }
       // A campaign's rate-limit slot, by this worker's clock (counted at request start).
       if (notBeforeMs !== undefined) {
@@ -158,11 +158,11 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
    * attempt than asking it from the workflow): a slot at hand is waited for here, as the workflow's
    * would be; anything else goes back to the workflow without sending.
    */
-  async function askCampaignGate(campaignId: string): Promise<{ atMs?: number } | { gated: GatedAttempt }> {
+  async function askCampaignGate(ask: { campaignId: string; slot?: false }): Promise<{ atMs?: number } | { gated: GatedAttempt }> {
     let answer: CampaignGateAnswer;
     try {
       if (!deps.campaignGate) throw new Error('this worker has no campaign gate');
-      answer = await deps.campaignGate({ campaignId });
+      answer = await deps.campaignGate(ask);
     } catch (err) {
       return { gated: { unanswered: err instanceof Error ? err.message : String(err) } };
     }

@@ -74,9 +74,10 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
       let notBeforeMs = slotAtMs;
       slotAtMs = undefined;
       const limited = gateOf(input);
-      // Newer campaign webhooks ask their gate in the send activity (DeliveryInput.gateInSend).
-      const gateInSend = limited !== undefined && notBeforeMs === undefined && input.gateInSend === true && input.campaign !== undefined && !gateUnanswered;
-      if (limited && notBeforeMs === undefined && !gateInSend) {
+      // Newer campaign webhooks ask their gate in the send activity (DeliveryInput.gateInSend): for
+      // a slot, or, holding one already, only whether the campaign was stopped meanwhile.
+      const gateInSend = limited !== undefined && input.gateInSend === true && input.campaign !== undefined && !gateUnanswered;
+      if (limited && !gateInSend) {
         const gate = await passGate(limited, log, ledger);
         if (gate === false) break;
         notBeforeMs = gate.atMs;
@@ -93,7 +94,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
         ...(input.hops ? { hops: input.hops } : {}),
         ...(input.extract ? { extract: input.extract } : {}),
         ...(notBeforeMs === undefined ? {} : { notBeforeMs }),
-        ...(gateInSend ? { campaignGate: { campaignId: input.campaign!.campaignId } } : {}),
+        ...(gateInSend ? { campaignGate: { campaignId: input.campaign!.campaignId, ...(notBeforeMs === undefined ? {} : { slot: false as const }) } } : {}),
         ...go,
         // The first attempt of a run lists the webhook (as pending) while it goes.
         ...(first && ledger.on ? { ledger: ledger.row(log.state()) } : {}),
@@ -106,7 +107,8 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
           continue;
         }
         const answer: CampaignGateAnswer = 'end' in result.gated ? { go: false, status: result.gated.end, reason: result.gated.reason } : { go: true, atMs: result.gated.slotAtMs };
-        const gate = await honourGate(limited!, answer, log, ledger);
+        // The attempt that sends at the slot checks the campaign's status itself: no recheck here.
+        const gate = await honourGate(limited!, answer, log, ledger, false);
         if (gate === false) break;
         slotAtMs = gate.atMs;
         continue;
@@ -171,11 +173,11 @@ function gateOf(input: DeliveryInput): Gate | undefined {
  * waits for. False when the webhook ends here.
  */
 async function passGate(gate: Gate, log: DeliveryLog, ledger: LedgerFeed, slot = true): Promise<false | { atMs?: number }> {
-  return honourGate(gate, await gate.ask(slot), log, ledger);
+  return honourGate(gate, await gate.ask(slot), log, ledger, true);
 }
 
 /** Acts on the gate's answer, asked by a local activity or by the send activity: end, wait for the slot, or go. */
-async function honourGate(gate: Gate, answer: CampaignGateAnswer, log: DeliveryLog, ledger: LedgerFeed): Promise<false | { atMs?: number }> {
+async function honourGate(gate: Gate, answer: CampaignGateAnswer, log: DeliveryLog, ledger: LedgerFeed, recheck: boolean): Promise<false | { atMs?: number }> {
   if (!answer.go) {
     if (answer.status === 'cancelled') log.cancel(Date.now(), answer.reason);
     else log.expire(Date.now(), answer.reason);
@@ -193,7 +195,7 @@ async function honourGate(gate: Gate, answer: CampaignGateAnswer, log: DeliveryL
     await wf.sleep(answer.atMs - SLOT_LEAD_MS - Date.now());
     log.resume();
     // The campaign may have been stopped meanwhile.
-    if ((await passGate(gate, log, ledger, false)) === false) return false;
+    if (recheck && (await passGate(gate, log, ledger, false)) === false) return false;
   }
   return { atMs: answer.atMs };
 }

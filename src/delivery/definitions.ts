@@ -193,8 +193,11 @@ export interface SendAttemptInput {
    * workflow's clock stands still while a task runs, so the workflow sleeps only until shortly before).
    */
   notBeforeMs?: number;
-  /** Ask this campaign's gate (stopped? a rate-limit slot?) before the attempt; see GatedAttempt. */
-  campaignGate?: { campaignId: string };
+  /**
+   * Ask this campaign's gate (stopped? a rate-limit slot?) before the attempt; see GatedAttempt.
+   * `slot: false` only asks whether the campaign was stopped: the attempt has its slot (notBeforeMs).
+   */
+  campaignGate?: { campaignId: string; slot?: false };
 }
 
 /**

@@ -33,7 +33,9 @@ afterAll(async () => {
 });
 
 let n = 0;
-async function attempt(campaignGate: ((input: { campaignId: string }) => Promise<CampaignGateAnswer>) | undefined): Promise<SendAttemptResult> {
+type Gate = (input: { campaignId: string; slot?: false }) => Promise<CampaignGateAnswer>;
+
+async function attempt(campaignGate: Gate | undefined, extra: Partial<SendAttemptInput> = {}): Promise<SendAttemptResult> {
   n += 1;
   const activities = createActivities({ dispatcher, maxResponseBytes: 65_536, gate, client: {} as Client, ledger, ...(campaignGate ? { campaignGate } : {}) });
   const input: SendAttemptInput = {
@@ -42,6 +44,7 @@ async function attempt(campaignGate: ((input: { campaignId: string }) => Promise
     request: { method: 'POST', url: `${r.url}/in`, headers: {}, body: `{"n":${n}}` },
     timeoutMs: 5_000,
     campaignGate: { campaignId: 'spring' },
+    ...extra,
   };
   const info = { isLocal: true, activityId: '1', workflowExecution: { workflowId: `webhook:${input.id}`, runId: `run-${n}` } };
   return new MockActivityEnvironment(info).run(activities.sendAttempt, input);
@@ -87,5 +90,29 @@ test('a gate that cannot answer (PostgreSQL out of reach) sends nothing and says
   const none = await attempt(undefined);
   expect(none.gated).toEqual({ unanswered: 'this worker has no campaign gate' });
   await sleep(100);
+  expect(r.arrivals).toHaveLength(before);
+});
+
+test('holding its slot already, the attempt asks only whether the campaign was stopped, then sends at the slot', async () => {
+  const asked: unknown[] = [];
+  const atMs = Date.now() + 400;
+  const result = await attempt(
+    async (ask) => {
+      asked.push(ask);
+      return { go: true };
+    },
+    { campaignGate: { campaignId: 'spring', slot: false }, notBeforeMs: atMs },
+  );
+  expect(asked).toEqual([{ campaignId: 'spring', slot: false }]);
+  expect(result.statusCode).toBe(200);
+  expect(r.arrivals[r.arrivals.length - 1].at).toBeGreaterThanOrEqual(atMs);
+
+  const before = r.arrivals.length;
+  const stopped = await attempt(async () => ({ go: false, status: 'cancelled', reason: 'campaign spring was stopped before this webhook was sent' }), {
+    campaignGate: { campaignId: 'spring', slot: false },
+    notBeforeMs: Date.now() + 400,
+  });
+  expect(stopped.gated).toEqual({ end: 'cancelled', reason: 'campaign spring was stopped before this webhook was sent' });
+  await sleep(600);
   expect(r.arrivals).toHaveLength(before);
 });
