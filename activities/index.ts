@@ -5,8 +5,8 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { BreakerActivities } from '../src/breaker/definitions';
-import { SLOT_LEAD_MS, type CampaignGateActivities, type CampaignGateAnswer } from '../src/campaign/definitions';
-import type { GatedAttempt, SendActivities, SendAttemptResult } from '../src/delivery/definitions';
+import { SLOT_LEAD_MS, type CampaignGateActivities } from '../src/campaign/definitions';
+import type { CampaignGateAnswer, GatedAttempt, SendActivities, SendAttemptResult } from '../src/delivery/definitions';
 import { RATE_SLOT_LATENESS_MS } from '../src/ratelimit/definitions';
 import type { LedgerActivities, LedgeredAttemptInput } from '../src/ledger/rows';
 import { settledRecord } from '../src/ledger/settle';
@@ -159,16 +159,15 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
    * would be; anything else goes back to the workflow without sending.
    */
   async function askCampaignGate(ask: { campaignId: string; slot?: false }): Promise<{ atMs?: number } | { gated: GatedAttempt }> {
+    if (!deps.campaignGate) return { gated: { unanswered: 'this worker has no campaign gate' } };
     let answer: CampaignGateAnswer;
     try {
-      if (!deps.campaignGate) throw new Error('this worker has no campaign gate');
       answer = await deps.campaignGate(ask);
     } catch (err) {
       return { gated: { unanswered: err instanceof Error ? err.message : String(err) } };
     }
-    if (!answer.go) return { gated: { end: answer.status, reason: answer.reason } };
-    if (answer.atMs !== undefined && answer.atMs - SLOT_LEAD_MS > Date.now()) return { gated: { slotAtMs: answer.atMs } };
-    return answer.atMs === undefined ? {} : { atMs: answer.atMs };
+    if (!answer.go || (answer.atMs !== undefined && answer.atMs - SLOT_LEAD_MS > Date.now())) return { gated: { answer } };
+    return { atMs: answer.atMs };
   }
 
   return {

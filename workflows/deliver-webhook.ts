@@ -76,7 +76,7 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
       const limited = gateOf(input);
       // Newer campaign webhooks ask their gate in the send activity (DeliveryInput.gateInSend): for
       // a slot, or, holding one already, only whether the campaign was stopped meanwhile.
-      const gateInSend = limited !== undefined && input.gateInSend === true && input.campaign !== undefined && !gateUnanswered;
+      const gateInSend = input.gateInSend === true && input.campaign !== undefined && !gateUnanswered;
       if (limited && !gateInSend) {
         const gate = await passGate(limited, log, ledger);
         if (gate === false) break;
@@ -106,9 +106,8 @@ export async function deliverWebhook(input: DeliveryInput): Promise<WebhookState
           gateUnanswered = true;
           continue;
         }
-        const answer: CampaignGateAnswer = 'end' in result.gated ? { go: false, status: result.gated.end, reason: result.gated.reason } : { go: true, atMs: result.gated.slotAtMs };
         // The attempt that sends at the slot checks the campaign's status itself: no recheck here.
-        const gate = await honourGate(limited!, answer, log, ledger, false);
+        const gate = await honourGate(limited!, result.gated.answer, log, ledger, false);
         if (gate === false) break;
         slotAtMs = gate.atMs;
         continue;

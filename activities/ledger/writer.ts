@@ -22,17 +22,10 @@ interface PendingWebhook {
   request?: Buffer;
 }
 
-/** An attempt as stored: with its webhook's campaign, dispatch, journey and step, which reports filter and group by. */
-interface StoredAttempt extends LedgerAttempt {
-  campaignId: string | null;
-  dispatchId: string | null;
-  journeyId: string | null;
-  journeyStep: string | null;
-}
-
 interface Batch {
   webhooks: Map<string, PendingWebhook>;
-  attempts: Map<string, StoredAttempt>;
+  /** Each with its webhook's row in `webhooks` (merge puts them in together). */
+  attempts: Map<string, LedgerAttempt>;
   waiters: { resolve(): void; reject(err: unknown): void }[];
 }
 
@@ -146,10 +139,7 @@ function merge(batch: Batch, row: LedgerWebhook, attempts: LedgerAttempt[], requ
   const held = batch.webhooks.get(row.id);
   if (!held || held.row.seq <= row.seq) batch.webhooks.set(row.id, { row, request: request ?? held?.request });
   else if (request && !held.request) held.request = request;
-  for (const a of attempts) {
-    const { campaignId = null, dispatchId = null, journeyId = null, journeyStep = null } = row;
-    batch.attempts.set(attemptKey(a), { ...a, campaignId, dispatchId, journeyId, journeyStep });
-  }
+  for (const a of attempts) batch.attempts.set(attemptKey(a), a);
 }
 
 /**
@@ -188,7 +178,7 @@ async function write(pool: pg.Pool, batch: Batch): Promise<void> {
   try {
     await client.query('BEGIN');
     if (batch.webhooks.size > 0) await client.query(UPSERT_WEBHOOKS, webhookColumns([...batch.webhooks.values()]));
-    if (batch.attempts.size > 0) await client.query(INSERT_ATTEMPTS, attemptColumns([...batch.attempts.values()]));
+    if (batch.attempts.size > 0) await client.query(INSERT_ATTEMPTS, attemptColumns([...batch.attempts.values()], batch.webhooks));
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -251,7 +241,9 @@ function webhookColumns(rows: PendingWebhook[]): unknown[] {
   ];
 }
 
-function attemptColumns(rows: StoredAttempt[]): unknown[] {
+/** The attempts' columns; an attempt is stored with its webhook's campaign, dispatch, journey and step, which reports filter and group by. */
+function attemptColumns(rows: LedgerAttempt[], webhooks: Map<string, PendingWebhook>): unknown[] {
+  const of = (a: LedgerAttempt): LedgerWebhook | undefined => webhooks.get(a.webhookId)?.row;
   return [
     rows.map((a) => a.webhookId),
     rows.map((a) => a.number),
@@ -260,9 +252,9 @@ function attemptColumns(rows: StoredAttempt[]): unknown[] {
     rows.map((a) => a.durationMs),
     rows.map((a) => a.statusCode ?? null),
     rows.map((a) => a.errorCode ?? null),
-    rows.map((a) => a.campaignId),
-    rows.map((a) => a.dispatchId),
-    rows.map((a) => a.journeyId),
-    rows.map((a) => a.journeyStep),
+    rows.map((a) => of(a)?.campaignId ?? null),
+    rows.map((a) => of(a)?.dispatchId ?? null),
+    rows.map((a) => of(a)?.journeyId ?? null),
+    rows.map((a) => of(a)?.journeyStep ?? null),
   ];
 }

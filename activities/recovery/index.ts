@@ -10,6 +10,7 @@ import { webhookWorkflowId } from '../../src/delivery/definitions';
 import { WebhookConflictError, WebhookNotFoundError } from '../../src/errors';
 import type { ItemOutcome, RecoveryActivities } from '../../src/recovery/definitions';
 import { completeJob, pendingItems, settleItem } from '../../src/recovery/store';
+import { inLanes } from '../../src/lanes';
 
 /** Webhooks of one batch retried at once: each is a few Temporal calls. */
 const PARALLEL = 8;
@@ -24,14 +25,10 @@ export function createRecoveryActivities(deps: RecoveryDeps): RecoveryActivities
     async recoverBatch({ jobId, limit }) {
       const batch = await pendingItems(deps.pool, jobId, limit);
       if (!batch) return { taken: 0, more: false };
-      const queue = [...batch.ids];
-      const lane = async (): Promise<void> => {
-        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-          const [outcome, reason] = await recoverOne(deps.hookflow, id, batch.createdAt);
-          await settleItem(deps.pool, jobId, id, outcome, reason);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, lane));
+      await inLanes(batch.ids, PARALLEL, async (id) => {
+        const [outcome, reason] = await recoverOne(deps.hookflow, id, batch.createdAt);
+        await settleItem(deps.pool, jobId, id, outcome, reason);
+      });
       return { taken: batch.ids.length, more: batch.ids.length === limit };
     },
 

@@ -4,6 +4,7 @@
  * Recipient ids never appear here in plain text: workflow ids hold dispatch ids and hashes only.
  */
 import { defineSignal } from '@temporalio/workflow';
+import type { CampaignGateAnswer } from '../delivery/definitions';
 
 export const DISPATCH_CAMPAIGN_WORKFLOW = 'dispatchCampaign';
 export type DispatchCampaignWorkflow = (input: DispatchInput) => Promise<void>;
@@ -35,10 +36,7 @@ export interface CampaignActivities {
   completeDispatch(input: { dispatchId: string }): Promise<void>;
 }
 
-export type { CampaignRef } from '../delivery/definitions';
-
-/** Asked before each attempt of a campaign webhook: go (at a send slot of the campaign's rate limit), or end. */
-export type CampaignGateAnswer = { go: true; atMs?: number } | { go: false; status: 'failed' | 'cancelled'; reason: string };
+export type { CampaignGateAnswer, CampaignRef } from '../delivery/definitions';
 
 /**
  * A webhook whose slot is further off sleeps in its workflow until this long before it, and the

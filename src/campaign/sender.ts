@@ -11,6 +11,7 @@ import type { TemplateVersion } from '../template/render';
 import type { TemplatedWebhook } from '../template/schema';
 import type { TemplateService } from '../template/service';
 import type { CampaignRef } from './definitions';
+import { inLanes } from '../lanes';
 
 /** Webhooks of one batch started at once: each is one Temporal call. */
 const PARALLEL_STARTS = 32;
@@ -41,22 +42,19 @@ export async function sendCampaignWebhooks(deps: SenderDeps, template: TemplateV
   // A webhook already in the ledger (a render failure, or one done long ago) is not started again.
   const { rows } = await deps.templates.store.pool.query<{ id: string }>('SELECT id FROM webhooks WHERE id = ANY($1::text[])', [sends.map((s) => s.webhookId)]);
   const known = new Set(rows.map((r) => r.id));
-  const queue = sends.filter((s) => !known.has(s.webhookId));
   const ref = { id: template.id, version: template.version };
-  const lane = async (): Promise<void> => {
-    for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
+  await inLanes(
+    sends.filter((s) => !known.has(s.webhookId)),
+    PARALLEL_STARTS,
+    async (s) => {
       const prepared = deps.templates.prepareSend(
         template,
         // Stored attributes and properties are JSON already (they came through the schemas).
         { template: ref, recipient: s.recipient, ...(s.trigger ? { trigger: s.trigger } : {}), ...(s.event ? { event: s.event } : {}) } as TemplatedWebhook,
         { id: s.webhookId, campaign: { id: s.ref.campaignId }, ...(s.hops ? { hops: s.hops } : {}) },
       );
-      if (prepared.ok) {
-        await deps.start({ ...prepared.input, campaign: s.ref, gateInSend: true }, startDelayMs);
-      } else {
-        await deps.templates.recordFailure({ ...prepared.failure, campaign: s.ref });
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_STARTS, queue.length) }, lane));
+      if (prepared.ok) await deps.start({ ...prepared.input, campaign: s.ref, gateInSend: true }, startDelayMs);
+      else await deps.templates.recordFailure({ ...prepared.failure, campaign: s.ref });
+    },
+  );
 }

@@ -12,6 +12,7 @@ import type { TemplateStore } from '../template/store';
 import { campaignChangedSignal, campaignScheduleId, DISPATCH_CAMPAIGN_WORKFLOW, dispatchWorkflowId, type DispatchCampaignWorkflow, type DispatchInput } from './definitions';
 import { checkCampaignId, parseCampaign, parseTriggerCall, type CampaignInput, type CampaignStatus, type CampaignView, type DispatchCounts, type TriggerCallInput } from './schema';
 import { createDispatch, dispatchCounts, liveCampaignWebhooks, readCampaign, runningDispatchWorkflows, saveCampaign, setCampaignStatus } from './store';
+import { inLanes } from '../lanes';
 
 /** Webhooks cancelled at once when a campaign stops. */
 const PARALLEL_CANCELS = 16;
@@ -105,15 +106,11 @@ export class CampaignService {
     const view = await this.setStatus(id, 'stopped');
     for (let after = '', page: string[] = []; ; after = page[page.length - 1]) {
       page = await liveCampaignWebhooks(this.deps.pool, id, after, CANCEL_PAGE);
-      const queue = [...page];
-      const lane = async (): Promise<void> => {
-        for (let wh = queue.shift(); wh !== undefined; wh = queue.shift()) {
-          await this.deps.temporal(() => this.deps.client.workflow.getHandle(`webhook:${wh}`).cancel()).catch((err: unknown) => {
-            if (!(err instanceof WorkflowNotFoundError)) throw err;
-          });
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(PARALLEL_CANCELS, queue.length) }, lane));
+      await inLanes(page, PARALLEL_CANCELS, (wh) =>
+        this.deps.temporal(() => this.deps.client.workflow.getHandle(`webhook:${wh}`).cancel()).catch((err: unknown) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }),
+      );
       if (page.length < CANCEL_PAGE) break;
     }
     return view;

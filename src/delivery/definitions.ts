@@ -200,13 +200,16 @@ export interface SendAttemptInput {
   campaignGate?: { campaignId: string; slot?: false };
 }
 
+/** Asked before each attempt of a campaign webhook: go (at a send slot of the campaign's rate limit), or end. */
+export type CampaignGateAnswer = { go: true; atMs?: number } | { go: false; status: 'failed' | 'cancelled'; reason: string };
+
 /**
- * The campaign's gate kept an attempt from going (nothing was sent): the webhook ends (`end`), its
- * rate-limit slot is further off than the send activity waits (`slotAtMs`: the workflow sleeps until
- * shortly before it, then sends at it), or the gate could not be asked (`unanswered`: PostgreSQL out
- * of reach; the workflow asks it by a local activity, which retries until it answers).
+ * The campaign's gate kept an attempt from going (nothing was sent): its answer ended the webhook or
+ * gave a slot further off than the send activity waits (the workflow acts on it as on an answer it
+ * asked for itself), or the gate could not be asked (`unanswered`: PostgreSQL out of reach; the
+ * workflow asks it by a local activity, which retries until it answers).
  */
-export type GatedAttempt = { end: 'failed' | 'cancelled'; reason: string } | { slotAtMs: number } | { unanswered: string };
+export type GatedAttempt = { answer: CampaignGateAnswer } | { unanswered: string };
 
 /**
  * Why an attempt was held back without sending: the host is held (`paused`), the webhook queues

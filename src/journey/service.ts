@@ -34,6 +34,7 @@ import {
 } from './definitions';
 import { migrateSchema, parseJourney, templateRefs } from './schema';
 import { JourneyStore, recipientKey, type PublishedJourney } from './store';
+import { inLanes } from '../lanes';
 
 /** Two-key advisory locks (this class, hash of journey and recipient key): a key space of their own. */
 const ENTRY_LOCK_CLASS = 4_242_011;
@@ -146,12 +147,7 @@ export class JourneyService {
     // A few at a time: each entry is a short transaction and a workflow start, and one by one a
     // call of 1,000 outlasted its deadline on a loaded machine. The same recipient twice in a call
     // still enters in turn: the entry lock orders them.
-    const entries: EntryResult[] = new Array(recipients.length);
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      for (let i = next++; i < recipients.length; i = next++) entries[i] = await this.enterOne(journey, recipients[i], { enteredAt: new Date() });
-    };
-    await Promise.all(Array.from({ length: Math.min(ENTRY_LANES, recipients.length) }, lane));
+    const entries = await inLanes(recipients, ENTRY_LANES, (r) => this.enterOne(journey, r, { enteredAt: new Date() }));
     return { version: journey.version, entries };
   }
 

@@ -53,7 +53,7 @@ async function attempt(campaignGate: Gate | undefined, extra: Partial<SendAttemp
 test('a stopped campaign ends the webhook: nothing is sent', async () => {
   const before = r.arrivals.length;
   const result = await attempt(async () => ({ go: false, status: 'cancelled', reason: 'campaign spring was stopped before this webhook was sent' }));
-  expect(result.gated).toEqual({ end: 'cancelled', reason: 'campaign spring was stopped before this webhook was sent' });
+  expect(result.gated).toEqual({ answer: { go: false, status: 'cancelled', reason: 'campaign spring was stopped before this webhook was sent' } });
   expect(result.statusCode).toBeUndefined();
   await sleep(100);
   expect(r.arrivals).toHaveLength(before);
@@ -63,7 +63,7 @@ test('a slot further off than the lead goes back to the workflow to wait for it:
   const before = r.arrivals.length;
   const atMs = Date.now() + SLOT_LEAD_MS + 5_000;
   const result = await attempt(async () => ({ go: true, atMs }));
-  expect(result.gated).toEqual({ slotAtMs: atMs });
+  expect(result.gated).toEqual({ answer: { go: true, atMs } });
   await sleep(100);
   expect(r.arrivals).toHaveLength(before);
 });
@@ -112,7 +112,7 @@ test('holding its slot already, the attempt asks only whether the campaign was s
     campaignGate: { campaignId: 'spring', slot: false },
     notBeforeMs: Date.now() + 400,
   });
-  expect(stopped.gated).toEqual({ end: 'cancelled', reason: 'campaign spring was stopped before this webhook was sent' });
+  expect(stopped.gated).toEqual({ answer: { go: false, status: 'cancelled', reason: 'campaign spring was stopped before this webhook was sent' } });
   await sleep(600);
   expect(r.arrivals).toHaveLength(before);
 });
