@@ -8,7 +8,7 @@
 import * as wf from '@temporalio/workflow';
 import { campaignChangedSignal, type CampaignActivities, type DispatchCampaignWorkflow, type DispatchInput } from '../src/campaign/definitions';
 
-/** About 1,500 events per run: far from Temporal's history limits. */
+/** At most about 2,500 events per run (a paced page adds a timer): far from Temporal's history limits. */
 const MAX_PAGES_PER_RUN = 200;
 /** A paused dispatch looks again this often even if no resume signal came. */
 const PAUSE_RECHECK = '1m';
@@ -23,16 +23,19 @@ export async function dispatchCampaign(input: DispatchInput): Promise<void> {
   if (dispatchId === undefined) return;
   let changed = false;
   wf.setHandler(campaignChangedSignal, () => void (changed = true));
+  let pacedUntilMs = input.pacedUntilMs;
   for (let pages = 0; ; pages++) {
-    const page = await dispatchPage({ dispatchId, limit: input.pageSize, ...(input.hops ? { hops: input.hops } : {}) });
+    const page = await dispatchPage({ dispatchId, limit: input.pageSize, ...(input.hops ? { hops: input.hops } : {}), ...(pacedUntilMs ? { pacedUntilMs } : {}) });
+    pacedUntilMs = page.pacedUntilMs ?? pacedUntilMs;
     if (page.state === 'done') break;
-    if (page.state === 'paused') {
+    if (page.state === 'paused' || page.nextPageInMs) {
+      // A pause, or a rate limit whose slots run far ahead (src/campaign/pace.ts); a resume or stop wakes it early.
       changed = false;
-      await wf.condition(() => changed, PAUSE_RECHECK);
+      await wf.condition(() => changed, page.nextPageInMs ?? PAUSE_RECHECK);
     }
     if (pages + 1 >= MAX_PAGES_PER_RUN || wf.workflowInfo().continueAsNewSuggested) {
       await wf.condition(wf.allHandlersFinished);
-      return wf.continueAsNew<DispatchCampaignWorkflow>({ ...input, dispatchId });
+      return wf.continueAsNew<DispatchCampaignWorkflow>({ ...input, dispatchId, ...(pacedUntilMs ? { pacedUntilMs } : {}) });
     }
   }
   await completeDispatch({ dispatchId });

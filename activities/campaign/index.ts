@@ -4,7 +4,9 @@
  * stopped campaign, the campaign's shared rate limit).
  */
 import type pg from 'pg';
-import type { CampaignActivities, CampaignGateActivities, CampaignGateAnswer, PageResult } from '../../src/campaign/definitions';
+import { campaignRateKey, type CampaignActivities, type CampaignGateActivities, type CampaignGateAnswer, type PageResult } from '../../src/campaign/definitions';
+import { nextPage, pageLimit } from '../../src/campaign/pace';
+import { scheduleEndMs } from '../../src/ratelimit/limiter';
 import { triggerProperties, type CampaignView } from '../../src/campaign/schema';
 import { campaignWebhookId, sendCampaignWebhooks, type CampaignSend, type SenderDeps } from '../../src/campaign/sender';
 import {
@@ -69,7 +71,7 @@ export function createCampaignActivities(deps: CampaignDeps): CampaignActivities
       return dispatchId;
     },
 
-    async dispatchPage({ dispatchId, limit, hops }): Promise<PageResult> {
+    async dispatchPage({ dispatchId, limit, hops, pacedUntilMs }): Promise<PageResult> {
       const dispatch = await readDispatch(deps.pool, dispatchId);
       if (!dispatch) return { state: 'done', started: 0 };
       const campaign = await readCampaign(deps.pool, dispatch.campaignId);
@@ -81,13 +83,15 @@ export function createCampaignActivities(deps: CampaignDeps): CampaignActivities
         return { state: 'done', started: 0 };
       }
       if (campaign.status === 'paused') return { state: 'paused', started: 0 };
-      let rows = await pendingRecipients(deps.pool, dispatchId, limit);
+      const perMinute = campaign.rateLimitPerMinute;
+      const size = pageLimit(limit, perMinute);
+      let rows = await pendingRecipients(deps.pool, dispatchId, size);
       if (rows.length === 0 && dispatch.audienceWhere !== undefined) {
         // An audience by filter is selected a page at a time, in id order, as the dispatch goes.
         const filter = parseFilter(dispatch.audienceWhere, { field: 'trigger.audience.where', roots: ['recipient'] });
-        const ids = await selectRecipientIds(deps.pool, filter, { afterId: await lastAudienceId(deps.pool, dispatchId), limit });
+        const ids = await selectRecipientIds(deps.pool, filter, { afterId: await lastAudienceId(deps.pool, dispatchId), limit: size });
         await withTransaction(deps.pool, (tx) => appendAudience(tx, dispatchId, ids));
-        rows = await pendingRecipients(deps.pool, dispatchId, limit);
+        rows = await pendingRecipients(deps.pool, dispatchId, size);
       }
       if (rows.length === 0) return { state: 'done', started: 0 };
       const template = await deps.sender.templates.store.version(dispatch.template.id, dispatch.template.version);
@@ -103,9 +107,13 @@ export function createCampaignActivities(deps: CampaignDeps): CampaignActivities
         }),
       );
       const eligible = await eligibleOf(deps.pool, campaign, sends);
+      // Read before this page's webhooks lease their slots, so they are not counted twice.
+      const scheduleEnd = perMinute ? await scheduleEndMs(deps.pool, campaignRateKey(campaign.id)) : undefined;
       await sendCampaignWebhooks(deps.sender, template, sends.filter((s) => eligible.has(s.webhookId)));
       await settleRecipients(deps.pool, dispatchId, sends.map((s) => ({ n: s.n, outcome: eligible.has(s.webhookId) ? 'started' : 'skipped' })));
-      return { state: 'more', started: eligible.size };
+      if (!perMinute) return { state: 'more', started: eligible.size };
+      const pace = nextPage(perMinute, { scheduleEndMs: scheduleEnd, pacedUntilMs, nowMs: Date.now(), started: eligible.size });
+      return { state: 'more', started: eligible.size, pacedUntilMs: pace.pacedUntilMs, ...(pace.waitMs > 0 ? { nextPageInMs: pace.waitMs } : {}) };
     },
 
     async completeDispatch({ dispatchId }) {
@@ -116,7 +124,7 @@ export function createCampaignActivities(deps: CampaignDeps): CampaignActivities
       const campaign = await campaignView(campaignId);
       if (campaign?.status === 'stopped') return { go: false, status: 'cancelled', reason: `campaign ${campaignId} was stopped before this webhook was sent` };
       if (!campaign?.rateLimitPerMinute || slot === false) return { go: true };
-      const limit = { key: `campaign:${campaignId}`, limit: campaign.rateLimitPerMinute, windowMs: 60_000 };
+      const limit = { key: campaignRateKey(campaignId), limit: campaign.rateLimitPerMinute, windowMs: 60_000 };
       const atMs = await deps.rateLimits.take(limit, Date.now() + deps.maxHoldMs);
       if (atMs === undefined) {
         const hours = Math.round(deps.maxHoldMs / 3_600_000);

@@ -12,6 +12,8 @@ export type DispatchCampaignWorkflow = (input: DispatchInput) => Promise<void>;
 /** An API dispatch's workflow; a scheduled one's id is the schedule's (`campaign:<id>` and the time). */
 export const dispatchWorkflowId = (dispatchId: string): string => `dispatch:${dispatchId}`;
 export const campaignScheduleId = (campaignId: string): string => `campaign:${campaignId}`;
+/** The key of a campaign's shared rate limit (src/ratelimit/limiter.ts), across all its dispatches. */
+export const campaignRateKey = (campaignId: string): string => `campaign:${campaignId}`;
 
 export interface DispatchInput {
   campaignId: string;
@@ -21,18 +23,21 @@ export interface DispatchInput {
   pageSize: number;
   /** Hookflow-to-Hookflow webhooks that led to this dispatch (a self request's depth); absent means 0. */
   hops?: number;
+  /** A rate-limited dispatch's pace, carried into the next run (src/campaign/pace.ts). */
+  pacedUntilMs?: number;
 }
 
 /** Wakes a dispatch held by a pause (resume), or tells it the campaign was stopped. */
 export const campaignChangedSignal = defineSignal('campaignChanged');
 
-export type PageResult = { state: 'more' | 'done' | 'paused'; started: number };
+/** A rate-limited dispatch's pace (src/campaign/pace.ts): absent without a rate limit, and in runs from before pacing. */
+export type PageResult = { state: 'more' | 'done' | 'paused'; started: number; pacedUntilMs?: number; nextPageInMs?: number };
 
 export interface CampaignActivities {
   /** Creates a scheduled run's dispatch; undefined when the campaign is no longer scheduled or is stopped. */
   createScheduledDispatch(input: { campaignId: string; runKey: string }): Promise<string | undefined>;
   /** Starts the webhooks of the next recipients not yet handled (idempotent: ids come from dispatch and recipient). */
-  dispatchPage(input: { dispatchId: string; limit: number; hops?: number }): Promise<PageResult>;
+  dispatchPage(input: { dispatchId: string; limit: number; hops?: number; pacedUntilMs?: number }): Promise<PageResult>;
   completeDispatch(input: { dispatchId: string }): Promise<void>;
 }
 

@@ -51,3 +51,9 @@ export async function leaseSlots(pool: pg.Pool, limit: RateLimit, count: number,
     client.release();
   }
 }
+
+/** When the schedule of `key` has its next free slot (every slot before it is leased), if it has one. */
+export async function scheduleEndMs(db: Pick<pg.Pool, 'query'>, key: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ next_ms: string }>('SELECT next_ms::text FROM rate_limits WHERE key = $1', [key]);
+  return rows.length > 0 ? Number(rows[0].next_ms) : undefined;
+}

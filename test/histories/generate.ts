@@ -126,7 +126,7 @@ async function main(): Promise<void> {
 
 type StartReceiver = (script?: Parameters<typeof startReceiver>[0]) => Promise<Receiver>;
 
-/** A dispatch of an API-triggered campaign, one that continued as new, and a campaign webhook without and with a rate limit. */
+/** A dispatch of an API-triggered campaign, one paced by its rate limit, one that continued as new, and a campaign webhook without and with a rate limit. */
 async function campaignScenarios(receiver: StartReceiver): Promise<void> {
   const dispatchOf = async (hookflow: Hookflow, campaignId: string, count: number, extra: Record<string, unknown> = {}): Promise<string> => {
     const r = await receiver();
@@ -146,8 +146,10 @@ async function campaignScenarios(receiver: StartReceiver): Promise<void> {
     const [delivered] = (await hookflow.list({ limit: 3 })).data;
     await hookflow.result(delivered.id);
     await save(hookflow.client, 'deliver-webhook', 'campaign-first-try', webhookWorkflowId(delivered.id));
-    // 10 a minute: the second waits for its slot (6.3 s), paused, and is sent when it comes.
-    await dispatchOf(hookflow, 'history-limited', 2, { rateLimitPerMinute: 10 });
+    // 10 a minute: the second waits for its slot (6.3 s), paused, and is sent when it comes; the
+    // dispatch waits before looking for a next page (its two slots run 12 s ahead, src/campaign/pace.ts).
+    const paced = await dispatchOf(hookflow, 'history-limited', 2, { rateLimitPerMinute: 10 });
+    await save(hookflow.client, 'dispatch-campaign', 'paced', dispatchWorkflowId(paced));
     const waited: string[] = [];
     for (const w of (await hookflow.list({ limit: 10 })).data) {
       const state = await hookflow.status(w.id);

@@ -48,6 +48,7 @@ test('the histories cover each workflow’s scenarios', () => {
     'deliver-webhook/retry-after',
     'dispatch-campaign/completed',
     'dispatch-campaign/continued-as-new',
+    'dispatch-campaign/paced',
     'enter-journey-audience/completed',
     'host-circuit/continued-as-new',
     'host-circuit/opened-probed-closed',
