@@ -210,7 +210,8 @@ describe('receivers that misbehave', () => {
     expect(result).toMatchObject({ errorCode: 'timeout', errorMessage: 'no complete answer within 500 ms' });
     expect(result.statusCode).toBeUndefined();
     expect(took).toBeGreaterThanOrEqual(450);
-    expect(took).toBeLessThan(2_500);
+    // Far below the 30 s hang; a loaded machine may add a few seconds to the 500 ms.
+    expect(took).toBeLessThan(5_000);
   });
 
   test('a 200 whose body trickles forever returns after about timeoutMs with its status and a note that the body was not read', async () => {
@@ -223,7 +224,8 @@ describe('receivers that misbehave', () => {
     expect(result.responseBodySnippet).toBe('[response body not read: no complete answer within 600 ms]');
     expect(result.responseHeaders?.['content-type']).toBe('text/plain');
     expect(took).toBeGreaterThanOrEqual(550);
-    expect(took).toBeLessThan(2_500);
+    // The trickle would go on for a minute; a loaded machine may add a few seconds to the 600 ms.
+    expect(took).toBeLessThan(5_000);
   });
 
   test('a 100 MB body returns quickly with a short snippet and is not held in memory', async () => {
@@ -264,7 +266,8 @@ describe('receivers that misbehave', () => {
     setTimeout(() => cancel.abort(), 100);
     const started = Date.now();
     await expect(sendAttempt(privateAllowed, input({ url: r.url }, { timeoutMs: 10_000 }), cancel.signal)).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Well before the 10 s attempt timeout, with room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
 

@@ -15,7 +15,8 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 const KEY = 'test-key';
 const UI = 'http://localhost:8233';
 const fast = { initialIntervalMs: 100, maxIntervalMs: 200, maxAttempts: 3 };
-const slow = { initialIntervalMs: 5_000, maxIntervalMs: 5_000, maxAttempts: 10 };
+/** The next attempt far off: a cancel or retry through the API can take seconds on a loaded machine. */
+const slow = { initialIntervalMs: 30_000, maxIntervalMs: 30_000, maxAttempts: 10 };
 const UNKNOWN_ID = 'wh_0123456789abcdef0123456789abcdef';
 
 let stack: TestStack;

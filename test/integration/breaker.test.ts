@@ -53,11 +53,17 @@ test('a failing host gets only probes while open, other hosts are untouched, and
   const opened = await hostIn(b.authority, 'open');
   expect(opened.window.failures / opened.window.requests).toBeGreaterThan(0.5);
 
-  // Another host is served on time while B is open.
+  // Another host is served on time while B is open: at once, not held with B's webhooks (which wait
+  // for B's recovery, after this). The bound is loose, since on a loaded machine ten calls to
+  // Temporal can take seconds.
   const started = Date.now();
   const toA = await Promise.all(Array.from({ length: 5 }, () => stack.hookflow.send({ url: a.url })));
-  for (const { id } of toA) expect((await stack.hookflow.result(id)).status).toBe('delivered');
-  expect(Date.now() - started).toBeLessThan(5_000);
+  for (const { id } of toA) {
+    const state = await stack.hookflow.result(id);
+    expect(state.status).toBe('delivered');
+    expect(state.attempts).toHaveLength(1);
+  }
+  expect(Date.now() - started).toBeLessThan(15_000);
 
   // B's webhooks wait as `paused`, not as failed attempts.
   const paused = await until('a paused webhook', async () => {
@@ -92,7 +98,11 @@ test('a failing host gets only probes while open, other hosts are untouched, and
   const drained = b.arrivals.filter((x) => x.at >= recoveredAt && x.headers['webhook-id'] !== undefined);
   expect(drained.length).toBeGreaterThanOrEqual(12);
   // The probe, then at most 4 released per second (a span of 1 s can touch two release batches).
-  expect(peak(drained, 1_000)).toBeLessThanOrEqual(8);
+  // Judged by the worker's clock, where the pacing is made: this receiver shares the test process,
+  // whose event loop, paused on a loaded machine, can stamp steady arrivals as a burst.
+  const starts = (await attemptStarts(stack.hookflow, sent.map(({ id }) => id))).filter((x) => x.at >= recoveredAt);
+  expect(starts.length).toBeGreaterThanOrEqual(12);
+  expect(peak(starts, 1_000)).toBeLessThanOrEqual(8);
   expect((await stack.hookflow.hostStatus(b.authority)).state).toBe('closed');
 }, 120_000);
 
@@ -152,7 +162,9 @@ test('while a host keeps failing, each failed probe doubles the cooldown up to t
   expect(gaps[0]).toBeGreaterThanOrEqual(4_000);
   expect(gaps[1]).toBeGreaterThanOrEqual(5_000);
   expect(gaps[2]).toBeGreaterThanOrEqual(5_000);
-  expect(Math.max(...gaps)).toBeLessThan(5_000 + 2_500);
+  // And no longer: the cooldown stays at its 5 s maximum (doubling on would wait 8 s, then 16 s).
+  // A gap also holds the probe's answer reaching the host workflow, seconds on a loaded machine.
+  expect(Math.max(...gaps)).toBeLessThan(2 * 5_000);
 }, 90_000);
 
 describe('operators', () => {

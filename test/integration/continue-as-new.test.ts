@@ -27,8 +27,9 @@ beforeAll(async () => {
     dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': TINY },
   });
   stack = await startTestStack(
-    // A 5 s cooldown: the probe must come after the stale resumes have taken its webhook to the mark, even on a busy machine.
-    { breakerWindowMs: 10_000, breakerMinRequests: 6, breakerCooldownMs: 5_000, breakerMaxCooldownMs: 10_000, hostResumeRate: 10, hostReportIntervalMs: 200 },
+    // A 10 s cooldown: the probe must come after the stale resumes have taken its webhook to the mark,
+    // even on a busy machine, where a send, a status and each stale resume's history poll take seconds.
+    { breakerWindowMs: 10_000, breakerMinRequests: 6, breakerCooldownMs: 10_000, breakerMaxCooldownMs: 20_000, hostResumeRate: 10, hostReportIntervalMs: 200 },
     { temporalAddress: server.address },
   );
 }, 60_000);

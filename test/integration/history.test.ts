@@ -11,6 +11,7 @@ import { SEARCH_ATTRIBUTES, webhookWorkflowId } from '../../src/delivery/definit
 import { allBytes } from '../helpers/bytes';
 import { receiverPool } from '../helpers/receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { until } from '../helpers/wait';
 
 let stack: TestStack;
 let rawClient: Client;
@@ -58,13 +59,13 @@ test('search attributes let operators find webhooks by status, host, attempts an
   const { id } = await stack.hookflow.send({ url: r.url });
   expect((await stack.hookflow.result(id)).status).toBe('failed');
 
-  const found: string[] = [];
   const query = `WebhookStatus = 'failed' AND WebhookHost = '${r.authority}' AND WebhookStatusCode = 410`;
-  for (let i = 0; i < 50 && found.length === 0; i++) {
-    // Visibility is eventually consistent: poll briefly.
-    for await (const w of stack.hookflow.client.workflow.list({ query })) found.push(w.workflowId);
-    if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  // Visibility is eventually consistent, and lags by seconds on a busy machine: poll until it shows.
+  const found = await until('visibility to list the webhook', async () => {
+    const ids: string[] = [];
+    for await (const w of stack.hookflow.client.workflow.list({ query })) ids.push(w.workflowId);
+    return ids.length > 0 ? ids : undefined;
+  });
   expect(found).toEqual([webhookWorkflowId(id)]);
   const described = await stack.hookflow.client.workflow.getHandle(webhookWorkflowId(id)).describe();
   expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.attempts)).toBe(1);
