@@ -33,7 +33,23 @@ export interface ActivityDeps extends SendDeps {
   metrics?: DeliveryMetrics;
   /** The campaigns' gate (activities/campaign), asked here by attempts that carry `campaignGate`. */
   campaignGate?: CampaignGateActivities['campaignGate'];
+  /**
+   * Attempts that may wait inside the send activity for a campaign's rate-limit slot up to
+   * IN_SEND_SLOT_WAIT_MS away, at once (the worker passes half its concurrent sends); others go
+   * back to their workflows to wait. 0 when absent.
+   */
+  slotWaitersMax?: number;
 }
+
+/**
+ * A campaign's rate-limit slot this close is waited for inside the send activity that took it, by
+ * the worker's own clock. Going back to the workflow to sleep puts a timer, a workflow task and a
+ * new activity between the wake-up and the slot: on a loaded machine half such attempts started
+ * after their slot (some 13 s after; bench/README.md "Campaign rate limit"), and an attempt too late
+ * for its slot asks for another at the end of the schedule. A rate-limited dispatch keeps its slots
+ * within about 11 s (src/campaign/pace.ts), so its webhooks wait here.
+ */
+export const IN_SEND_SLOT_WAIT_MS = 12_000;
 
 /**
  * How long a delivering attempt waits for its final ledger record to be stored (one batch, see
@@ -60,6 +76,8 @@ export type HookflowActivities = SendActivities & BreakerActivities & LedgerActi
 
 export function createActivities(deps: ActivityDeps): HookflowActivities {
   const sends = new AttemptMemo<SendAttemptResult>();
+  /** Attempts waiting in this worker for a campaign slot further off than SLOT_LEAD_MS (bounded by slotWaitersMax). */
+  let slotWaiters = 0;
   const ledger = createLedgerActivities(deps.ledger, deps.metrics);
 
   /**
@@ -126,18 +144,31 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
 
     async function admitThen(go: () => Promise<SendAttemptResult>): Promise<SendAttemptResult> {
       let notBeforeMs = input.notBeforeMs;
+      let waitingHere = false;
       if (input.campaignGate) {
         const gated = await askCampaignGate(input.campaignGate);
         if ('gated' in gated) return { startedAtMs: Date.now(), durationMs: 0, gated: gated.gated };
         notBeforeMs = gated.atMs ?? notBeforeMs;
+        waitingHere = gated.waitingHere === true;
       }
       // A campaign's rate-limit slot, by this worker's clock (counted at request start).
       if (notBeforeMs !== undefined) {
         // The host's lease is asked for while waiting: asked for after, it could make the slot late
         // (bench/README.md, "Campaign rate limit"). Admission below then finds it at hand.
         const leased = deps.gate.prepare(input.authority).catch(() => undefined);
-        await waitUntil(notBeforeMs, cancellationSignal);
+        try {
+          await waitUntil(notBeforeMs, cancellationSignal);
+        } finally {
+          if (waitingHere) slotWaiters -= 1;
+        }
         await leased;
+        // Cancelled while waiting (the workflow evicted or cancelled): never send before the slot.
+        if (cancellationSignal.aborted) return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };
+        // A long wait here: the campaign may have been stopped meanwhile (a gate that cannot answer now leaves the slot as given).
+        if (waitingHere && input.campaignGate) {
+          const now = await askCampaignGate({ campaignId: input.campaignGate.campaignId, slot: false });
+          if ('gated' in now && 'answer' in now.gated) return { startedAtMs: Date.now(), durationMs: 0, gated: now.gated };
+        }
         // Sent much later than its slot, it could crowd the next ones into one window: it asks again.
         if (Date.now() > notBeforeMs + RATE_SLOT_LATENESS_MS) return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };
       }
@@ -158,7 +189,7 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
    * attempt than asking it from the workflow): a slot at hand is waited for here, as the workflow's
    * would be; anything else goes back to the workflow without sending.
    */
-  async function askCampaignGate(ask: { campaignId: string; slot?: false }): Promise<{ atMs?: number } | { gated: GatedAttempt }> {
+  async function askCampaignGate(ask: { campaignId: string; slot?: false }): Promise<{ atMs?: number; waitingHere?: true } | { gated: GatedAttempt }> {
     if (!deps.campaignGate) return { gated: { unanswered: 'this worker has no campaign gate' } };
     let answer: CampaignGateAnswer;
     try {
@@ -166,8 +197,14 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
     } catch (err) {
       return { gated: { unanswered: err instanceof Error ? err.message : String(err) } };
     }
-    if (!answer.go || (answer.atMs !== undefined && answer.atMs - SLOT_LEAD_MS > Date.now())) return { gated: { answer } };
-    return { atMs: answer.atMs };
+    if (!answer.go) return { gated: { answer } };
+    const ahead = answer.atMs === undefined ? 0 : answer.atMs - Date.now();
+    if (ahead <= SLOT_LEAD_MS) return { atMs: answer.atMs };
+    if (ahead <= IN_SEND_SLOT_WAIT_MS && slotWaiters < (deps.slotWaitersMax ?? 0)) {
+      slotWaiters += 1;
+      return { atMs: answer.atMs, waitingHere: true };
+    }
+    return { gated: { answer } };
   }
 
   return {

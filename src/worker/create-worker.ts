@@ -146,6 +146,8 @@ export async function createHookflowWorker(options: CreateWorkerOptions): Promis
         onError: warn,
         metrics: options.metrics?.deliveries,
         campaignGate: campaigns.campaignGate,
+        // Half the sends at most: webhooks without a rate limit keep the other half.
+        slotWaitersMax: Math.floor(config.maxConcurrentSends / 2),
       }),
       ...recovery,
       ...campaigns,

@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
+import { createActivities, IN_SEND_SLOT_WAIT_MS } from '../../activities';
 import type { HostGate } from '../../activities/breaker/host-gate';
 import { LedgerWriter } from '../../activities/ledger/writer';
 import { createHttpClient } from '../../activities/net/guarded-client';
@@ -35,9 +35,8 @@ afterAll(async () => {
 let n = 0;
 type Gate = (input: { campaignId: string; slot?: false }) => Promise<CampaignGateAnswer>;
 
-async function attempt(campaignGate: Gate | undefined, extra: Partial<SendAttemptInput> = {}): Promise<SendAttemptResult> {
+async function attempt(campaignGate: Gate | undefined, extra: Partial<SendAttemptInput> = {}, activities = activitiesWith(campaignGate)): Promise<SendAttemptResult> {
   n += 1;
-  const activities = createActivities({ dispatcher, maxResponseBytes: 65_536, gate, client: {} as Client, ledger, ...(campaignGate ? { campaignGate } : {}) });
   const input: SendAttemptInput = {
     id: `wh_${String(n).padStart(32, '0')}`,
     authority: new URL(r.url).host,
@@ -48,6 +47,10 @@ async function attempt(campaignGate: Gate | undefined, extra: Partial<SendAttemp
   };
   const info = { isLocal: true, activityId: '1', workflowExecution: { workflowId: `webhook:${input.id}`, runId: `run-${n}` } };
   return new MockActivityEnvironment(info).run(activities.sendAttempt, input);
+}
+
+function activitiesWith(campaignGate: Gate | undefined, slotWaitersMax?: number): ReturnType<typeof createActivities> {
+  return createActivities({ dispatcher, maxResponseBytes: 65_536, gate, client: {} as Client, ledger, ...(campaignGate ? { campaignGate } : {}), ...(slotWaitersMax ? { slotWaitersMax } : {}) });
 }
 
 test('a stopped campaign ends the webhook: nothing is sent', async () => {
@@ -62,8 +65,45 @@ test('a stopped campaign ends the webhook: nothing is sent', async () => {
 test('a slot further off than the lead goes back to the workflow to wait for it: nothing is sent', async () => {
   const before = r.arrivals.length;
   const atMs = Date.now() + SLOT_LEAD_MS + 5_000;
+  // A worker that lets no attempt wait for a far slot in the send (slotWaitersMax 0).
   const result = await attempt(async () => ({ go: true, atMs }));
   expect(result.gated).toEqual({ answer: { go: true, atMs } });
+  const further = Date.now() + IN_SEND_SLOT_WAIT_MS + 5_000;
+  const beyond = await attempt(async () => ({ go: true, atMs: further }), {}, activitiesWith(async () => ({ go: true, atMs: further }), 10));
+  expect(beyond.gated).toEqual({ answer: { go: true, atMs: further } });
+  await sleep(100);
+  expect(r.arrivals).toHaveLength(before);
+});
+
+test('a slot within IN_SEND_SLOT_WAIT_MS is waited for in the send while fewer than slotWaitersMax wait there', async () => {
+  const atMs = Date.now() + SLOT_LEAD_MS + 1_000;
+  let slotAt = atMs;
+  const activities = activitiesWith(async () => ({ go: true, atMs: slotAt }), 1);
+  const [first, second] = await Promise.all([attempt(undefined, {}, activities), attempt(undefined, {}, activities)]);
+  // One waited in the send and went at its slot; the other, over the bound, went back to its workflow.
+  const sent = [first, second].filter((a) => a.statusCode === 200);
+  expect(sent).toHaveLength(1);
+  expect(sent[0].startedAtMs).toBeGreaterThanOrEqual(atMs);
+  expect([first, second].filter((a) => a.gated)).toEqual([expect.objectContaining({ gated: { answer: { go: true, atMs } } })]);
+  // The wait is over: the next one may wait in the send again.
+  slotAt = Date.now() + SLOT_LEAD_MS + 500;
+  const again = await attempt(undefined, {}, activities);
+  expect(again.statusCode).toBe(200);
+  expect(again.startedAtMs).toBeGreaterThanOrEqual(slotAt);
+});
+
+test('a campaign stopped while its webhook waited in the send for a far slot sends nothing', async () => {
+  const before = r.arrivals.length;
+  const atMs = Date.now() + SLOT_LEAD_MS + 500;
+  const stopped = { go: false as const, status: 'cancelled' as const, reason: 'campaign spring was stopped before this webhook was sent' };
+  const asked: unknown[] = [];
+  const gateAnswers: Gate = async (ask) => {
+    asked.push(ask);
+    return ask.slot === false ? stopped : { go: true, atMs };
+  };
+  const result = await attempt(undefined, {}, activitiesWith(gateAnswers, 1));
+  expect(asked).toEqual([{ campaignId: 'spring' }, { campaignId: 'spring', slot: false }]);
+  expect(result.gated).toEqual({ answer: stopped });
   await sleep(100);
   expect(r.arrivals).toHaveLength(before);
 });

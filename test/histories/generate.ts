@@ -137,7 +137,9 @@ async function campaignScenarios(receiver: StartReceiver): Promise<void> {
     await hookflow.client.workflow.getHandle(dispatchWorkflowId(dispatchId)).result();
     return dispatchId;
   };
-  const plain = await environment('campaigns', {}, { campaignPageSize: 2 });
+  // One send at a time: no attempt waits for a far rate-limit slot inside the send (slotWaitersMax 0),
+  // so the rate-limited webhook below records the path through its workflow's timer.
+  const plain = await environment('campaigns', {}, { campaignPageSize: 2, maxConcurrentSends: 1 });
   try {
     const { hookflow } = plain;
     const dispatchId = await dispatchOf(hookflow, 'history-campaign', 3);
