@@ -51,6 +51,9 @@ export interface ActivityDeps extends SendDeps {
  */
 export const IN_SEND_SLOT_WAIT_MS = 12_000;
 
+/** How long before its slot an attempt asks for a current lease on its host (a lease lasts two report intervals). */
+const LEASE_BEFORE_SLOT_MS = 1_000;
+
 /**
  * How long a delivering attempt waits for its final ledger record to be stored (one batch, see
  * HOOKFLOW_LEDGER_FLUSH_MS) before answering without it: well inside the activity's own margin.
@@ -153,10 +156,13 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
       }
       // A campaign's rate-limit slot, by this worker's clock (counted at request start).
       if (notBeforeMs !== undefined) {
-        // The host's lease is asked for while waiting: asked for after, it could make the slot late
-        // (bench/README.md, "Campaign rate limit"). Admission below then finds it at hand.
-        const leased = deps.gate.prepare(input.authority).catch(() => undefined);
+        let leased: Promise<void> | undefined;
         try {
+          // The host's lease is asked for shortly before the slot: asked for after, it could make the
+          // slot late (bench/README.md, "Campaign rate limit"); asked for at the start of a long wait,
+          // it could expire before the slot. Admission below then finds it at hand.
+          await waitUntil(notBeforeMs - LEASE_BEFORE_SLOT_MS, cancellationSignal);
+          leased = deps.gate.prepare(input.authority).catch(() => undefined);
           await waitUntil(notBeforeMs, cancellationSignal);
         } finally {
           if (waitingHere) slotWaiters -= 1;
@@ -178,6 +184,10 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
         { ticket, probe: input.probe, released: input.released, slotMs: input.slotMs, deadlineMs: input.deadlineMs },
         cancellationSignal,
       );
+      // Admitted much later than its slot (the host's lease came late): sent now, it could crowd the next slots.
+      if (admission.go && notBeforeMs !== undefined && Date.now() > notBeforeMs + RATE_SLOT_LATENESS_MS) {
+        return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };
+      }
       if (admission.go) return go();
       const { go: _go, ...held } = admission;
       return { startedAtMs: Date.now(), durationMs: 0, held };

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { loadConfig, SETTINGS } from '../config';
 import { HookflowMetrics } from '../metrics/registry';
 import { temporalRuntimeMetrics } from '../metrics/temporal-runtime';
+import { RuntimeLog } from '../worker/runtime-log';
 
 /** HOOKFLOW_LOG_LEVEL, read through the config module; a bad value is reported when the role loads its config. */
 function logLevel(): string {
@@ -61,6 +62,12 @@ async function installRuntime(): Promise<ProcessContext> {
   // Temporal runtime must not react to the signals on its own. The SDK's own INFO lines
   // (bundling, state changes) are noise in normal operation.
   const verbose = ['debug', 'trace'].includes(logger.level);
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN'), telemetryOptions });
+  // Core's own lines are forwarded to the same logger (they went to the console), minus one
+  // warning Hookflow causes on purpose (src/worker/runtime-log.ts).
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new RuntimeLog(new DefaultLogger(verbose ? 'DEBUG' : 'WARN')),
+    telemetryOptions: { ...telemetryOptions, logging: { filter: { core: verbose ? 'DEBUG' : 'WARN', other: 'ERROR' }, forward: {} } },
+  });
   return { metrics: new HookflowMetrics({ maxHosts: loadConfig().metricsHosts, temporal }) };
 }

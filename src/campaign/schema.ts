@@ -93,6 +93,19 @@ export interface CampaignView extends Campaign {
   updatedAt: string;
 }
 
+/** One dispatch in `GET /v1/campaigns/:id/dispatches`, newest first; its counts are `…/dispatches/:dispatchId`. */
+export interface DispatchSummary {
+  id: string;
+  /** The template version it renders. */
+  template: { id: string; version: number };
+  /** Recipients given (a scheduled audience by filter: selected so far). */
+  total: number;
+  /** running, done, or stopped (the campaign was stopped before it reached every recipient). */
+  status: string;
+  createdAt: string;
+  completedAt?: string;
+}
+
 /** `GET /v1/campaigns/:id/dispatches/:dispatchId`: total = delivered + failed + cancelled + skipped + pending. */
 export interface DispatchCounts {
   total: number;

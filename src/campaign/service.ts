@@ -10,9 +10,10 @@ import { InvalidRequestError, NotFoundError } from '../errors';
 import { withTransaction } from '../recipient/store';
 import type { TemplateStore } from '../template/store';
 import { campaignChangedSignal, campaignScheduleId, DISPATCH_CAMPAIGN_WORKFLOW, dispatchWorkflowId, type DispatchCampaignWorkflow, type DispatchInput } from './definitions';
-import { checkCampaignId, parseCampaign, parseTriggerCall, type CampaignInput, type CampaignStatus, type CampaignView, type DispatchCounts, type TriggerCallInput } from './schema';
-import { createDispatch, dispatchCounts, liveCampaignWebhooks, readCampaign, runningDispatchWorkflows, saveCampaign, setCampaignStatus } from './store';
+import { checkCampaignId, parseCampaign, parseTriggerCall, type CampaignInput, type CampaignStatus, type CampaignView, type DispatchCounts, type DispatchSummary, type TriggerCallInput } from './schema';
+import { createDispatch, dispatchCounts, listCampaigns, listDispatches, liveCampaignWebhooks, readCampaign, runningDispatchWorkflows, saveCampaign, setCampaignStatus } from './store';
 import { inLanes } from '../lanes';
+import type { Page } from '../paging';
 
 /** Webhooks cancelled at once when a campaign stops. */
 const PARALLEL_CANCELS = 16;
@@ -60,6 +61,17 @@ export class CampaignService {
     const found = await readCampaign(this.deps.pool, id);
     if (!found) throw new NotFoundError('campaign', id);
     return found;
+  }
+
+  /** Campaigns, newest first, a page at a time (`nextCursor` until the last page). */
+  async list(page: { limit: number; cursor?: string }): Promise<Page<CampaignView>> {
+    return listCampaigns(this.deps.pool, page);
+  }
+
+  /** A campaign's dispatches, newest first; throws NotFoundError for an unknown campaign. */
+  async dispatches(id: string, page: { limit: number; cursor?: string }): Promise<Page<DispatchSummary>> {
+    await this.get(id);
+    return listDispatches(this.deps.pool, id, page);
   }
 
   /** Stores an API dispatch's recipients and starts its workflow; a repeated idempotencyKey answers the same dispatch. */

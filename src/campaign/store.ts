@@ -7,7 +7,8 @@ import type pg from 'pg';
 import type { Attributes } from '../recipient/schema';
 import { applyPatches, withTransaction } from '../recipient/store';
 import { combinePatches } from '../recipient/schema';
-import type { Campaign, CampaignRecipient, CampaignStatus, CampaignView, DispatchCounts } from './schema';
+import { decodeCursor, pageOf, type Page } from '../paging';
+import type { Campaign, CampaignRecipient, CampaignStatus, CampaignView, DispatchCounts, DispatchSummary } from './schema';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -51,6 +52,55 @@ export async function saveCampaign(db: Queryable, id: string, c: Campaign): Prom
 export async function readCampaign(db: Queryable, id: string): Promise<CampaignView | undefined> {
   const { rows } = await db.query<CampaignRow>('SELECT * FROM campaigns WHERE id = $1', [id]);
   return rows[0] && toView(rows[0]);
+}
+
+/** A list page asked for: `limit` rows (newest first) after the page that `cursor` ended. */
+interface PageAsk {
+  limit: number;
+  cursor?: string;
+}
+
+/** Keyset condition and values after `cursor` on (created_at, id), newest first. */
+function after(page: PageAsk, values: unknown[], prefix = 'WHERE'): string {
+  const c = page.cursor ? decodeCursor(page.cursor) : undefined;
+  if (!c) return '';
+  values.push(c.createdAt, c.id);
+  return `${prefix} (created_at, id) < ($${values.length - 1}::timestamptz, $${values.length})`;
+}
+
+/** Full precision: a row's own created_at (microseconds), so the next page starts right after it. */
+const CURSOR_AT = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
+
+export async function listCampaigns(db: Queryable, page: PageAsk): Promise<Page<CampaignView>> {
+  const values: unknown[] = [];
+  const where = after(page, values);
+  values.push(page.limit + 1);
+  const { rows } = await db.query<CampaignRow & { cursor_at: string }>(`SELECT *, ${CURSOR_AT} FROM campaigns ${where} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`, values);
+  const found = pageOf(rows, page.limit, (r) => ({ createdAt: r.cursor_at, id: r.id }));
+  return { ...found, data: found.data.map(toView) };
+}
+
+export async function listDispatches(db: Queryable, campaignId: string, page: PageAsk): Promise<Page<DispatchSummary>> {
+  const values: unknown[] = [campaignId];
+  const where = after(page, values, 'AND');
+  values.push(page.limit + 1);
+  const { rows } = await db.query<{ id: string; template_id: string; template_version: number; total: number; status: string; created_at: Date; completed_at: Date | null; cursor_at: string }>(
+    `SELECT id, template_id, template_version, total, status, created_at, completed_at, ${CURSOR_AT} FROM campaign_dispatches
+      WHERE campaign_id = $1 ${where} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
+    values,
+  );
+  const found = pageOf(rows, page.limit, (r) => ({ createdAt: r.cursor_at, id: r.id }));
+  return {
+    ...found,
+    data: found.data.map((r) => ({
+      id: r.id,
+      template: { id: r.template_id, version: r.template_version },
+      total: r.total,
+      status: r.status,
+      createdAt: r.created_at.toISOString(),
+      ...(r.completed_at ? { completedAt: r.completed_at.toISOString() } : {}),
+    })),
+  };
 }
 
 export async function setCampaignStatus(db: Queryable, id: string, status: CampaignStatus): Promise<CampaignView | undefined> {

@@ -6,7 +6,7 @@
 import { Connection, type Client } from '@temporalio/client';
 import { hostTaskQueue, type HostView } from '../breaker/definitions';
 import { breakerSettings } from '../breaker/settings';
-import type { CampaignInput, CampaignView, DispatchCounts, TriggerCallInput } from '../campaign/schema';
+import type { CampaignInput, CampaignView, DispatchCounts, DispatchSummary, TriggerCallInput } from '../campaign/schema';
 import type { SenderDeps } from '../campaign/sender';
 import { loadConfig, type Config } from '../config';
 import { resolveEncryptionKey } from '../data-dir';
@@ -37,7 +37,8 @@ import { ClientDatabase } from './database';
 import { HostControls } from './host-controls';
 import { eraseRecipientData, findRecipient, mergeRecipient, trackEvents } from './recipients';
 import { recoveryJob, startRecovery } from './recovery';
-import { DEFAULT_CALL_TIMEOUT_MS, listQueryOf, type Caller, type HookflowOptions, type ListOptions, type SendResult } from './options';
+import { DEFAULT_CALL_TIMEOUT_MS, listQueryOf, pageQueryOf, type Caller, type HookflowOptions, type ListOptions, type PageOptions, type SendResult } from './options';
+import { parsePage, type Page } from '../paging';
 import { WebhookLifecycle } from './webhook-lifecycle';
 import { WebhookWorkflows, type TemporalCall } from './webhook-workflows';
 
@@ -147,6 +148,18 @@ export class Hookflow {
   /** A campaign; throws NotFoundError. */
   async campaign(id: string): Promise<CampaignView> {
     return this.db.run((db) => db.campaigns.get(id));
+  }
+
+  /** Campaigns, newest first: `limit` (1–500, default 50) a page, `cursor` from the previous page's `nextCursor`. */
+  async campaigns(options: PageOptions = {}): Promise<Page<CampaignView>> {
+    const page = parsePage(pageQueryOf(options));
+    return this.db.run((db) => db.campaigns.list(page));
+  }
+
+  /** A campaign's dispatches, newest first (each one's counts: campaignDispatch); throws NotFoundError. */
+  async campaignDispatches(campaignId: string, options: PageOptions = {}): Promise<Page<DispatchSummary>> {
+    const page = parsePage(pageQueryOf(options));
+    return this.db.run((db) => db.campaigns.dispatches(campaignId, page));
   }
 
   /**

@@ -35,7 +35,7 @@ export interface HookflowOptions {
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
 /** Filters of `list`; see `GET /v1/webhooks`. */
-export interface ListOptions {
+export interface ListOptions extends PageOptions {
   status?: string;
   host?: string;
   tags?: Record<string, string>;
@@ -43,10 +43,24 @@ export interface ListOptions {
   since?: Date | string;
   /** Exclusive. */
   until?: Date | string;
+}
+
+/** A page of a list (campaigns, a campaign's dispatches). */
+export interface PageOptions {
   /** 1-500. @default 50 */
   limit?: number;
   /** `nextCursor` of the previous page. */
   cursor?: string;
+}
+
+/**
+ * Page options as the query-string parameters the HTTP API receives; anything else given is kept,
+ * so that parsePage names it (the API passes its query string through here).
+ */
+export function pageQueryOf(options: PageOptions): Record<string, unknown> {
+  const query: Record<string, unknown> = { ...options };
+  if (typeof options.limit === 'number') query.limit = String(options.limit);
+  return query;
 }
 
 /** Who asks: a Hookflow-to-Hookflow webhook's request (src/self/credential.ts) is `hops` deep. */

@@ -6,8 +6,7 @@
 import { InvalidRequestError, type FieldIssue } from '../errors';
 import { hostKeyOfAuthority } from '../net/host-key';
 import { WEBHOOK_STATUSES, type WebhookStatus } from '../delivery/definitions';
-
-export const LIST_LIMIT = { default: 50, max: 500 } as const;
+import { decodeCursor, LIST_LIMIT, queryText, readPage, type Page } from '../paging';
 
 export interface ListFilter {
   status?: WebhookStatus;
@@ -34,11 +33,7 @@ export interface ListItem {
   completedAt?: string;
 }
 
-export interface ListPage {
-  data: ListItem[];
-  /** Absent on the last page. */
-  nextCursor?: string;
-}
+export type ListPage = Page<ListItem>;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 const KNOWN = new Set(['status', 'host', 'since', 'until', 'limit', 'cursor']);
@@ -46,16 +41,8 @@ const KNOWN = new Set(['status', 'host', 'since', 'until', 'limit', 'cursor']);
 /** Parses query-string style parameters (`tag.<name>` for tags); throws InvalidRequestError naming each bad field. */
 export function parseListFilter(query: Record<string, unknown>): ListFilter {
   const issues: FieldIssue[] = [];
+  const text = queryText(query, issues);
   const filter: ListFilter = { limit: LIST_LIMIT.default };
-  const text = (field: string): string | undefined => {
-    const value = query[field];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') {
-      issues.push({ field, message: 'must be given once, as a string' });
-      return undefined;
-    }
-    return value;
-  };
   for (const key of Object.keys(query)) {
     if (!KNOWN.has(key) && !/^tag\.[A-Za-z0-9_.:-]{1,64}$/.test(key)) issues.push({ field: key, message: 'is not a known filter (status, host, tag.<name>, since, until, limit, cursor)' });
   }
@@ -79,17 +66,7 @@ export function parseListFilter(query: Record<string, unknown>): ListFilter {
     if (!RFC3339.test(value) || Number.isNaN(at.getTime())) issues.push({ field, message: 'must be an RFC 3339 time, e.g. 2026-11-28T12:00:00Z' });
     else filter[key] = at;
   }
-  const limit = text('limit');
-  if (limit !== undefined) {
-    const n = Number(limit);
-    if (!/^\d+$/.test(limit) || n < 1 || n > LIST_LIMIT.max) issues.push({ field: 'limit', message: `must be an integer from 1 to ${LIST_LIMIT.max}` });
-    else filter.limit = n;
-  }
-  const cursor = text('cursor');
-  if (cursor !== undefined) {
-    if (decodeCursor(cursor)) filter.cursor = cursor;
-    else issues.push({ field: 'cursor', message: 'is not a cursor this API gave out' });
-  }
+  Object.assign(filter, readPage(text, issues));
   const tags = Object.entries(query).filter(([k]) => k.startsWith('tag.'));
   for (const [key] of tags) {
     const value = text(key);
@@ -97,25 +74,6 @@ export function parseListFilter(query: Record<string, unknown>): ListFilter {
   }
   if (issues.length > 0) throw new InvalidRequestError(issues);
   return filter;
-}
-
-interface Cursor {
-  createdAt: string;
-  id: string;
-}
-
-export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
-}
-
-export function decodeCursor(raw: string): Cursor | undefined {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) return undefined;
-    return { createdAt, id };
-  } catch {
-    return undefined;
-  }
 }
 
 /** The webhook columns a filter constrains (status, host, tags, created range); the same for listing and recovering. */

@@ -6,7 +6,8 @@ import type pg from 'pg';
 import type { SendErrorCode } from '../receiver/classify';
 import { openJson } from '../temporal/codec';
 import type { DeliveryInput, WebhookState, WebhookStatus } from '../delivery/definitions';
-import { encodeCursor, listQuery, type ListFilter, type ListItem, type ListPage } from './list-query';
+import { listQuery, type ListFilter, type ListItem, type ListPage } from './list-query';
+import { pageOf } from '../paging';
 
 export interface AttemptSummary {
   number: number;
@@ -55,12 +56,7 @@ export class LedgerStore {
 
   async list(filter: ListFilter): Promise<ListPage> {
     const { rows } = await this.pool.query<WebhookRowOut>(listQuery(filter));
-    const page: ListPage = { data: rows.slice(0, filter.limit).map(listItem) };
-    if (rows.length > filter.limit) {
-      const last = page.data[page.data.length - 1];
-      page.nextCursor = encodeCursor({ createdAt: last.createdAt, id: last.id });
-    }
-    return page;
+    return pageOf(rows.map(listItem), filter.limit, (last) => last);
   }
 
   /** Attempts in order; undefined when the ledger has no such webhook. */

@@ -54,7 +54,9 @@ test('/openapi.json is public and lists every /v1 route the API serves, with the
     [
       'DELETE /v1/endpoints/gone/:hash',
       'GET /healthz',
+      'GET /v1/campaigns',
       'GET /v1/campaigns/:id',
+      'GET /v1/campaigns/:id/dispatches',
       'GET /v1/campaigns/:id/dispatches/:dispatchId',
       'GET /v1/endpoints/gone',
       'GET /v1/hosts/:authority',

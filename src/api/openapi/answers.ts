@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { HOST_STATES, type HostView } from '../../breaker/definitions';
-import { CAMPAIGN_STATUSES, campaignSchema, type CampaignView, type DispatchCounts } from '../../campaign/schema';
+import { CAMPAIGN_STATUSES, campaignSchema, type CampaignView, type DispatchCounts, type DispatchSummary } from '../../campaign/schema';
 import { WEBHOOK_STATUSES, type AttemptRecord, type WebhookState } from '../../delivery/definitions';
 import type { GoneEndpoint } from '../../endpoint/gone';
 import type { ListPage } from '../../ledger/list-query';
@@ -46,23 +46,22 @@ export const webhookStateSchema = z
 
 export const acceptedSchema = z.object({ id: z.string(), status: z.enum(WEBHOOK_STATUSES) });
 
-export const listPageSchema = z
-  .object({
-    data: z.array(
-      z.object({
-        id: z.string(),
-        status: z.enum(WEBHOOK_STATUSES),
-        method: z.string(),
-        origin: z.string(),
-        tags: strings,
-        attemptCount: z.number().int(),
-        lastStatusCode: z.number().int().optional(),
-        createdAt: time,
-        completedAt: time.optional(),
-      }),
-    ),
-    nextCursor: z.string().optional().describe('Absent on the last page'),
-  });
+/** A page of a list: `data`, and `nextCursor` until the last page (src/paging.ts). */
+const pageSchema = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().optional().describe('Absent on the last page') });
+
+export const listPageSchema = pageSchema(
+  z.object({
+    id: z.string(),
+    status: z.enum(WEBHOOK_STATUSES),
+    method: z.string(),
+    origin: z.string(),
+    tags: strings,
+    attemptCount: z.number().int(),
+    lastStatusCode: z.number().int().optional(),
+    createdAt: time,
+    completedAt: time.optional(),
+  }),
+);
 
 export const attemptSummarySchema = z.object({
   number: z.number().int(),
@@ -121,6 +120,16 @@ export const healthSchema = z
 
 export const campaignViewSchema = campaignSchema.extend({ id: z.string(), status: z.enum(CAMPAIGN_STATUSES), createdAt: time, updatedAt: time });
 export const dispatchAnswerSchema = z.object({ dispatchId: z.string(), recipients: z.number().int().describe('Recipients in the dispatch') });
+export const campaignPageSchema = pageSchema(campaignViewSchema);
+export const dispatchSummarySchema = z.object({
+  id: z.string(),
+  template: z.object({ id: z.string(), version: z.number().int() }),
+  total: z.number().int().describe('Recipients given (a scheduled audience by filter: selected so far)'),
+  status: z.string().describe('running, done or stopped'),
+  createdAt: time,
+  completedAt: time.optional(),
+});
+export const dispatchPageSchema = pageSchema(dispatchSummarySchema);
 export const dispatchCountsSchema = z
   .object({
     total: z.number().int(),
@@ -145,6 +154,7 @@ same<z.output<typeof hostSchema>, HostView>(true);
 same<z.output<typeof goneEndpointsSchema>['data'][number], GoneEndpoint>(true);
 same<z.output<typeof campaignViewSchema>, CampaignView>(true);
 same<z.output<typeof dispatchCountsSchema>, DispatchCounts>(true);
+same<z.output<typeof dispatchSummarySchema>, DispatchSummary>(true);
 
 /**
  * Answers of the template, recipient, event, journey and report routes, described by their keys;

@@ -102,6 +102,15 @@ function routes(maxBodyBytes: number): Record<string, RouteDoc> {
       body: take.campaignBody,
       responses: { 200: answer.campaignViewSchema, 201: answer.campaignViewSchema, 400: err, 415: err },
     },
+    'GET /v1/campaigns': { operationId: 'listCampaigns', summary: 'Campaigns, newest first', tags: ['campaigns'], querystring: take.pageQuery, responses: { 200: answer.campaignPageSchema, 400: err } },
+    'GET /v1/campaigns/:id/dispatches': {
+      operationId: 'listDispatches',
+      summary: "A campaign's dispatches, newest first (each one's counts: getDispatch)",
+      tags: ['campaigns'],
+      params: take.campaignParams,
+      querystring: take.pageQuery,
+      responses: { 200: answer.dispatchPageSchema, 400: err, 404: err },
+    },
     'GET /v1/campaigns/:id': { operationId: 'getCampaign', summary: 'A campaign', tags: ['campaigns'], params: take.campaignParams, responses: { 200: answer.campaignViewSchema, 400: err, 404: err } },
     'POST /v1/campaigns/:id/trigger': {
       operationId: 'triggerCampaign',

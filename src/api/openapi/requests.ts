@@ -9,7 +9,7 @@ import { campaignSchema, triggerCallSchema } from '../../campaign/schema';
 import { eventBatchSchema, eventSchema } from '../../event/schema';
 import { WEBHOOK_STATUSES } from '../../delivery/definitions';
 import { migrateSchema } from '../../journey/schema';
-import { LIST_LIMIT } from '../../ledger/list-query';
+import { LIST_LIMIT } from '../../paging';
 import { RATE_LIMIT_BOUNDS } from '../../ratelimit/definitions';
 import { recipientInCallSchema, recipientPutSchema } from '../../recipient/schema';
 import { BUCKETS } from '../../report/params';
@@ -23,13 +23,17 @@ export const recoverBody = recoverFilterSchema;
 
 const rfc3339 = z.iso.datetime({ offset: true });
 
-export const listQuery = z.object({
+/** `limit` and `cursor` of every list (src/paging.ts). */
+export const pageQuery = z.object({
+  limit: z.number().int().min(1).max(LIST_LIMIT.max).optional().describe(`Default ${LIST_LIMIT.default}`),
+  cursor: z.string().optional().describe("The previous page's nextCursor"),
+});
+
+export const listQuery = pageQuery.extend({
   status: z.enum(WEBHOOK_STATUSES).optional(),
   host: z.string().optional().describe('A host authority, `host[:port]`'),
   since: rfc3339.optional().describe('Inclusive, RFC 3339'),
   until: rfc3339.optional().describe('Exclusive, RFC 3339'),
-  limit: z.number().int().min(1).max(LIST_LIMIT.max).optional().describe(`Default ${LIST_LIMIT.default}`),
-  cursor: z.string().optional().describe("The previous page's nextCursor"),
 });
 
 export const pauseBody = z
