@@ -354,15 +354,20 @@ describe('pause, resume, stop', () => {
     const d = await ok('POST', `/v1/campaigns/${id}/trigger`, { recipients: ['x1', 'x2', 'x3'].map((x) => ({ id: x })) });
     await r.waitFor(1, 30_000);
     expect((await ok('POST', `/v1/campaigns/${id}/stop`)).status).toBe('stopped');
+    // x2's slot is about 6 s after x1's and x3's about 12 s: a stop that lands within seconds cancels
+    // both; on a machine slow enough that x2 went first, x3 still shows that the stop holds.
     const counts = await settled(id, d.dispatchId, 30_000);
-    expect(counts).toMatchObject({ total: 3, delivered: 1, cancelled: 2, pending: 0 });
+    expect(counts).toMatchObject({ total: 3, pending: 0 });
+    expect(counts.delivered).toBeGreaterThanOrEqual(1);
+    expect(counts.cancelled).toBeGreaterThanOrEqual(1);
+    expect(counts.delivered + counts.cancelled).toBe(3);
+    // Nothing counted cancelled was sent, then or later.
     await sleep(7_000);
-    expect(r.arrivals).toHaveLength(1);
-    // x2 started with x1 (a page is two here) and is cancelled in the ledger; x3 started only if its
-    // page came before the stop (the dispatch paces its pages by the limit), else it never became a webhook.
+    expect(r.arrivals).toHaveLength(counts.delivered);
+    // A started webhook is cancelled in the ledger; x3 started only if its page came before the stop
+    // (the dispatch paces its pages by the limit), else it never became a webhook.
     const { rows } = await db.query(`SELECT reason FROM webhooks WHERE dispatch_id = $1 AND status = 'cancelled'`, [d.dispatchId]);
-    expect(rows.length).toBeGreaterThanOrEqual(1);
-    expect(rows.length).toBeLessThanOrEqual(2);
+    expect(rows.length).toBeLessThanOrEqual(counts.cancelled);
     expect((await call('POST', `/v1/campaigns/${id}/trigger`, { recipients: [{ id: 'x5' }] })).status).toBe(400);
   }, 90_000);
 });
