@@ -3,6 +3,7 @@
  * attempts, in small batches so that pruning never holds long locks.
  */
 import type pg from 'pg';
+import { forgetDaysBefore } from '../../src/report/days';
 
 const BATCH = 5_000;
 
@@ -20,6 +21,10 @@ export async function pruneLedger(pool: pg.Pool, cutoff: Date): Promise<number> 
       [cutoff],
     );
     total += rows[0].n;
-    if (rows[0].n < BATCH) return total;
+    if (rows[0].n < BATCH) {
+      // Reports' stored days that held what went no longer match the ledger.
+      if (total > 0) await forgetDaysBefore(pool, cutoff);
+      return total;
+    }
   }
 }

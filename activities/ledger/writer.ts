@@ -10,6 +10,7 @@
  * memory (bounded) and final rows fail their activity, which Temporal retries until it is back.
  */
 import type pg from 'pg';
+import { forgetDaysFrom, SETTLE_MS } from '../../src/report/days';
 import { sealJson } from '../../src/temporal/codec';
 import type { LedgerAttempt, LedgerRecord, LedgerWebhook } from '../../src/ledger/rows';
 
@@ -177,8 +178,21 @@ async function write(pool: pg.Pool, batch: Batch): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    if (batch.webhooks.size > 0) await client.query(UPSERT_WEBHOOKS, webhookColumns([...batch.webhooks.values()]));
-    if (batch.attempts.size > 0) await client.query(INSERT_ATTEMPTS, attemptColumns([...batch.attempts.values()], batch.webhooks));
+    // The days the statements really changed begin at these times: a webhook row (new, or updated:
+    // every count of it falls on or after its creation) and each new attempt. One older than
+    // SETTLE_MS (a long retry finished, an outage caught up, a recovery sent it again) may change
+    // days that reports stored: they are forgotten.
+    const written: Date[] = [];
+    if (batch.webhooks.size > 0) {
+      const { rows } = await client.query<{ created_at: Date }>(UPSERT_WEBHOOKS, webhookColumns([...batch.webhooks.values()]));
+      for (const r of rows) written.push(r.created_at);
+    }
+    if (batch.attempts.size > 0) {
+      const { rows } = await client.query<{ started_at: Date }>(INSERT_ATTEMPTS, attemptColumns([...batch.attempts.values()], batch.webhooks));
+      for (const r of rows) written.push(r.started_at);
+    }
+    const earliest = Math.min(...written.map((d) => d.getTime()));
+    if (earliest < Date.now() - SETTLE_MS) await forgetDaysFrom(client, new Date(earliest));
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -207,12 +221,14 @@ ON CONFLICT (id) DO UPDATE SET
   recipient_id = COALESCE(EXCLUDED.recipient_id, webhooks.recipient_id),
   journey_id = COALESCE(EXCLUDED.journey_id, webhooks.journey_id), journey_step = COALESCE(EXCLUDED.journey_step, webhooks.journey_step),
   updated_at = now()
-WHERE webhooks.seq < EXCLUDED.seq`;
+WHERE webhooks.seq < EXCLUDED.seq
+RETURNING created_at`;
 
 const INSERT_ATTEMPTS = `
 INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id, journey_step)
 SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-ON CONFLICT (webhook_id, number) DO NOTHING`;
+ON CONFLICT (webhook_id, number) DO NOTHING
+RETURNING started_at`;
 
 function webhookColumns(rows: PendingWebhook[]): unknown[] {
   const col = <T>(f: (p: PendingWebhook) => T): T[] => rows.map(f);

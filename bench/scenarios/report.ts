@@ -8,6 +8,7 @@
 import pg from 'pg';
 import { parseReportQuery } from '../../src/report/params';
 import { runReport } from '../../src/report/store';
+import { withSettledDays } from '../../src/report/days';
 import { percentile, round } from '../lib/stats';
 
 export interface ReportFigures {
@@ -15,7 +16,8 @@ export interface ReportFigures {
   attempts: number;
   fillSeconds: number;
   /** Per report: median and worst of `runs` timed queries, in ms, and the rows it answered. */
-  queries: Record<string, { p50Ms: number; maxMs: number; rows: number }>;
+  /** `firstMs`: the first run (a settled day not stored yet is computed and stored); p50 and max of the runs after it. */
+  queries: Record<string, { firstMs: number; p50Ms: number; maxMs: number; rows: number }>;
 }
 
 const RUNS = 5;
@@ -77,15 +79,18 @@ export async function reportScenario(databaseUrl: string, rows: number, log: (s:
     for (const [name, query] of Object.entries(reports)) {
       const times: number[] = [];
       let answered = 0;
-      for (let i = 0; i < RUNS; i++) {
+      // As the API runs it: settled days read back once stored (src/report/days.ts).
+      for (let i = 0; i < RUNS + 1; i++) {
         const start = process.hrtime.bigint();
-        const report = await runReport(pool, parseReportQuery(query, now));
+        const parsed = parseReportQuery(query, now);
+        const report = await withSettledDays(pool, parsed, (q) => runReport(pool, q));
         times.push(Number(process.hrtime.bigint() - start) / 1e6);
         answered = report.data.length;
       }
+      const firstMs = round(times.shift()!, 1);
       times.sort((a, b) => a - b);
-      queries[name] = { p50Ms: round(percentile(times, 50), 1), maxMs: round(times[times.length - 1], 1), rows: answered };
-      log(`  report: ${name}: p50 ${queries[name].p50Ms} ms, max ${queries[name].maxMs} ms (${answered} rows)`);
+      queries[name] = { firstMs, p50Ms: round(percentile(times, 50), 1), maxMs: round(times[times.length - 1], 1), rows: answered };
+      log(`  report: ${name}: first ${firstMs} ms, then p50 ${queries[name].p50Ms} ms, max ${queries[name].maxMs} ms (${answered} rows)`);
     }
     return { rows, attempts, fillSeconds, queries };
   } finally {

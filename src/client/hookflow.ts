@@ -25,6 +25,7 @@ import type { JobView } from '../recovery/definitions';
 import type { RecoverFilterInput } from '../recovery/filter';
 import type { Report } from '../report/columns';
 import { parseReportQuery, type ReportQuery } from '../report/params';
+import { withSettledDays } from '../report/days';
 import { recentFailures, runReport, type RecentFailure } from '../report/store';
 import { isTemplated, type PreviewInput, type TemplatedWebhookInput, type TemplateInput } from '../template/schema';
 import type { SendExtras } from '../template/service';
@@ -326,7 +327,7 @@ export class Hookflow {
    */
   async report(query: Record<string, unknown> | ReportQuery): Promise<Report> {
     const parsed = query.since instanceof Date ? (query as ReportQuery) : parseReportQuery(query as Record<string, unknown>);
-    return this.db.run((db) => runReport(db.pool, parsed));
+    return this.db.run((db) => withSettledDays(db.pool, parsed, (q) => runReport(db.pool, q)));
   }
 
   /** The latest failed webhooks, newest first (at most `limit`, 1-100). */

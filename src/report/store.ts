@@ -191,8 +191,13 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
   const data = [...rows.values()]
     .sort((a, b) => a.epoch - b.epoch || (a.g === b.g ? 0 : a.g === null ? 1 : b.g === null ? -1 : a.g < b.g ? -1 : 1))
     .map((e) => e.row);
+  return { columns: reportColumns(query), data };
+}
+
+/** A report's columns: the bucket, the group's column, the numbers, and the step counts where they apply. */
+export function reportColumns(query: Pick<ReportQuery, 'groupBy'>): string[] {
   const group = query.groupBy;
-  return { columns: ['bucket', ...(group ? [group.column] : []), ...METRIC_COLUMNS, ...(group?.stepCounts ? STEP_COLUMNS : [])], data };
+  return ['bucket', ...(group ? [group.column] : []), ...METRIC_COLUMNS, ...(group?.stepCounts ? STEP_COLUMNS : [])];
 }
 
 export interface RecentFailure {
