@@ -197,7 +197,8 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
   /**
    * The campaign's gate, asked by the attempt itself (one local activity and activation fewer per
    * attempt than asking it from the workflow): a slot at hand is waited for here, as the workflow's
-   * would be; anything else goes back to the workflow without sending.
+   * would be, and so is one up to IN_SEND_SLOT_WAIT_MS away while fewer than slotWaitersMax wait
+   * here (`waitingHere`); anything else goes back to the workflow without sending.
    */
   async function askCampaignGate(ask: { campaignId: string; slot?: false }): Promise<{ atMs?: number; waitingHere?: true } | { gated: GatedAttempt }> {
     if (!deps.campaignGate) return { gated: { unanswered: 'this worker has no campaign gate' } };
