@@ -10,6 +10,7 @@ import { pruneLedger } from '../../activities/ledger/prune';
 import { Hookflow } from '../../src/client/hookflow';
 import type { LedgerWebhook } from '../../src/ledger/rows';
 import { generateEncryptionKey, parseEncryptionKey } from '../../src/temporal/codec';
+import { SETTLE_MS } from '../../src/report/days';
 import { createTestDatabase } from '../helpers/database';
 import { testConfig } from '../helpers/stack';
 
@@ -18,8 +19,8 @@ let pool: pg.Pool;
 let hookflow: Hookflow;
 let writer: LedgerWriter;
 const writerErrors: unknown[] = [];
-/** Midnight UTC five days ago: the days from it to yesterday are settled. */
-const start = new Date(Math.floor(Date.now() / DAY) * DAY - 5 * DAY);
+/** Midnight UTC six days ago: its five days all ended over a day ago, settled whatever the hour now. */
+const start = new Date(Math.floor(Date.now() / DAY) * DAY - 6 * DAY);
 
 const webhook = (id: string, createdAt: Date, status: 'delivered' | 'failed', latencyMs: number, recipient: string): LedgerWebhook => ({
   id,
@@ -43,7 +44,7 @@ async function store(id: string, createdAt: Date, status: 'delivered' | 'failed'
   });
 }
 
-const month = () => hookflow.report({ since: start.toISOString(), until: new Date(start.getTime() + 7 * DAY).toISOString(), bucket: 'day' });
+const month = () => hookflow.report({ since: start.toISOString(), until: new Date(start.getTime() + 5 * DAY).toISOString(), bucket: 'day' });
 const storedDays = async (): Promise<string[]> =>
   (await pool.query<{ day_start: Date }>('SELECT day_start FROM report_days ORDER BY day_start')).rows.map((r) => r.day_start.toISOString());
 
@@ -75,10 +76,15 @@ test('a month by day answers the same rows computed and read back; settled days 
   expect(await storedDays()).toEqual([0, 1, 2, 3, 4].map((d) => new Date(start.getTime() + d * DAY).toISOString()));
   const again = await month();
   expect(again).toEqual(first);
+  // A range up to now: today (and yesterday, in the hour after midnight) is computed, never stored.
+  const upToNow = await hookflow.report({ since: start.toISOString(), until: new Date(Date.now() + 60_000).toISOString(), bucket: 'day' });
+  expect(upToNow.data.reduce((n, r) => n + (r.sends as number), 0)).toBe(16);
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM report_days WHERE day_end > now() - $1 * interval \'1 millisecond\'', [SETTLE_MS]);
+  expect(rows[0].n).toBe(0);
   const day = (n: number) => first.data.find((r) => r.bucket === new Date(start.getTime() + n * DAY).toISOString().replace('.000Z', '+00:00'));
   // Day 2: latencies 300 and 600 ms delivered (p50 300), 900 ms failed.
   expect(day(2)).toMatchObject({ sends: 3, delivered: 2, failed: 1, uniqueRecipients: 2, latencyMsP50: 300, latencyMsP99: 600 });
-  expect(first.data.filter((r) => (r.sends as number) > 0)).toHaveLength(6);
+  expect(first.data.filter((r) => (r.sends as number) > 0)).toHaveLength(5);
 });
 
 test('a ledger row written late for a stored day is in the next report', async () => {
