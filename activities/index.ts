@@ -60,6 +60,9 @@ const LEASE_BEFORE_SLOT_MS = 1_000;
  */
 const SETTLE_WAIT_MS = 2_000;
 
+/** An attempt that did not send at its rate-limit slot: the workflow asks for another. */
+const slotMissed = (): SendAttemptResult => ({ startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } });
+
 /** Resolves at `atMs`, or at once when the activity is cancelled (the workflow is told by the cancellation itself). */
 function waitUntil(atMs: number, signal: AbortSignal): Promise<void> {
   const ms = atMs - Date.now();
@@ -169,14 +172,14 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
         }
         await leased;
         // Cancelled while waiting (the workflow evicted or cancelled): never send before the slot.
-        if (cancellationSignal.aborted) return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };
+        if (cancellationSignal.aborted) return slotMissed();
         // A long wait here: the campaign may have been stopped meanwhile (a gate that cannot answer now leaves the slot as given).
         if (waitingHere && input.campaignGate) {
           const now = await askCampaignGate({ campaignId: input.campaignGate.campaignId, slot: false });
           if ('gated' in now && 'answer' in now.gated) return { startedAtMs: Date.now(), durationMs: 0, gated: now.gated };
         }
         // Sent much later than its slot, it could crowd the next ones into one window: it asks again.
-        if (Date.now() > notBeforeMs + RATE_SLOT_LATENESS_MS) return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };
+        if (Date.now() > notBeforeMs + RATE_SLOT_LATENESS_MS) return slotMissed();
       }
       const admission = await deps.gate.admit(
         input.authority,
@@ -186,7 +189,7 @@ export function createActivities(deps: ActivityDeps): HookflowActivities {
       );
       // Admitted much later than its slot (the host's lease came late): sent now, it could crowd the next slots.
       if (admission.go && notBeforeMs !== undefined && Date.now() > notBeforeMs + RATE_SLOT_LATENESS_MS) {
-        return { startedAtMs: Date.now(), durationMs: 0, held: { reason: 'slot-missed' } };
+        return slotMissed();
       }
       if (admission.go) return go();
       const { go: _go, ...held } = admission;

@@ -178,20 +178,15 @@ async function write(pool: pg.Pool, batch: Batch): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    // The days the statements really changed begin at these times: a webhook row (new, or updated:
-    // every count of it falls on or after its creation) and each new attempt. One older than
+    // The earliest day each statement really changed: a webhook row's creation (new or updated:
+    // every count of it falls on or after it) and each new attempt's start. One older than
     // SETTLE_MS (a long retry finished, an outage caught up, a recovery sent it again) may change
     // days that reports stored: they are forgotten.
-    const written: Date[] = [];
-    if (batch.webhooks.size > 0) {
-      const { rows } = await client.query<{ created_at: Date }>(UPSERT_WEBHOOKS, webhookColumns([...batch.webhooks.values()]));
-      for (const r of rows) written.push(r.created_at);
-    }
-    if (batch.attempts.size > 0) {
-      const { rows } = await client.query<{ started_at: Date }>(INSERT_ATTEMPTS, attemptColumns([...batch.attempts.values()], batch.webhooks));
-      for (const r of rows) written.push(r.started_at);
-    }
-    const earliest = Math.min(...written.map((d) => d.getTime()));
+    const earliestOf = async (sql: string, values: unknown[]): Promise<number> =>
+      (await client.query<{ earliest: Date | null }>(sql, values)).rows[0].earliest?.getTime() ?? Infinity;
+    const webhooks = batch.webhooks.size > 0 ? await earliestOf(UPSERT_WEBHOOKS, webhookColumns([...batch.webhooks.values()])) : Infinity;
+    const attempts = batch.attempts.size > 0 ? await earliestOf(INSERT_ATTEMPTS, attemptColumns([...batch.attempts.values()], batch.webhooks)) : Infinity;
+    const earliest = Math.min(webhooks, attempts);
     if (earliest < Date.now() - SETTLE_MS) await forgetDaysFrom(client, new Date(earliest));
     await client.query('COMMIT');
   } catch (err) {
@@ -203,6 +198,7 @@ async function write(pool: pg.Pool, batch: Batch): Promise<void> {
 }
 
 const UPSERT_WEBHOOKS = `
+WITH written AS (
 INSERT INTO webhooks (id, seq, created_at, status, method, origin, authority, tags, attempt_count,
                       last_status_code, next_attempt_at, completed_at, reason, request, template_id, template_version,
                       campaign_id, dispatch_id, recipient_id, journey_id, journey_step)
@@ -222,13 +218,16 @@ ON CONFLICT (id) DO UPDATE SET
   journey_id = COALESCE(EXCLUDED.journey_id, webhooks.journey_id), journey_step = COALESCE(EXCLUDED.journey_step, webhooks.journey_step),
   updated_at = now()
 WHERE webhooks.seq < EXCLUDED.seq
-RETURNING created_at`;
+RETURNING created_at)
+SELECT min(created_at) AS earliest FROM written`;
 
 const INSERT_ATTEMPTS = `
+WITH written AS (
 INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id, journey_step)
 SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
 ON CONFLICT (webhook_id, number) DO NOTHING
-RETURNING started_at`;
+RETURNING started_at)
+SELECT min(started_at) AS earliest FROM written`;
 
 function webhookColumns(rows: PendingWebhook[]): unknown[] {
   const col = <T>(f: (p: PendingWebhook) => T): T[] => rows.map(f);

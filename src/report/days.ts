@@ -11,6 +11,7 @@
  * a day computed from a snapshot older than that bump is not stored.
  */
 import type pg from 'pg';
+import { withTransaction } from '../recipient/store';
 import type { Report, ReportRow } from './columns';
 import { reportColumns } from './store';
 import type { ReportQuery } from './params';
@@ -87,25 +88,17 @@ export async function withSettledDays(pool: pg.Pool, query: ReportQuery, compute
 
 /** The whole days of the range, in its time zone, that ended SETTLE_MS ago; and the epoch they are read at. */
 async function settledDays(pool: pg.Pool, query: ReportQuery): Promise<{ days: Day[]; epoch: string }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN READ ONLY');
-    await client.query(`SELECT set_config('TimeZone', $1, true)`, [query.timezone]);
-    const { rows } = await client.query<{ start: Date; end: Date }>(
+  return withTransaction(pool, async (tx) => {
+    await tx.query(`SELECT set_config('TimeZone', $1, true)`, [query.timezone]);
+    const { rows } = await tx.query<{ start: Date; end: Date }>(
       `SELECT d AS start, d + interval '1 day' AS end
          FROM generate_series(date_trunc('day', $1::timestamptz), $2::timestamptz, interval '1 day') d
         WHERE d >= $1 AND d + interval '1 day' <= $2 AND d + interval '1 day' <= now() - $3 * interval '1 millisecond'`,
       [query.since, query.until, SETTLE_MS],
     );
-    const epoch = (await client.query<{ n: string }>('SELECT n::text FROM report_days_epoch')).rows[0].n;
-    await client.query('COMMIT');
+    const epoch = (await tx.query<{ n: string }>('SELECT n::text FROM report_days_epoch')).rows[0].n;
     return { days: rows, epoch };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function storedDays(pool: pg.Pool, key: string, days: Day[]): Promise<Map<number, ReportRow[]>> {
@@ -121,24 +114,15 @@ async function storedDays(pool: pg.Pool, key: string, days: Day[]): Promise<Map<
  * waits for a writer holding the epoch, so its late rows and this day cannot cross unseen.
  */
 async function storeDay(pool: pg.Pool, key: string, day: Day, rows: ReportRow[], epoch: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const now = (await client.query<{ n: string }>('SELECT n::text FROM report_days_epoch FOR SHARE')).rows[0].n;
-    if (now === epoch) {
-      await client.query(
-        `INSERT INTO report_days (key, day_start, day_end, rows) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (key, day_start) DO UPDATE SET rows = EXCLUDED.rows, day_end = EXCLUDED.day_end, stored_at = now()`,
-        [key, day.start, day.end, JSON.stringify(rows)],
-      );
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  await withTransaction(pool, async (tx) => {
+    const now = (await tx.query<{ n: string }>('SELECT n::text FROM report_days_epoch FOR SHARE')).rows[0].n;
+    if (now !== epoch) return;
+    await tx.query(
+      `INSERT INTO report_days (key, day_start, day_end, rows) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (key, day_start) DO UPDATE SET rows = EXCLUDED.rows, day_end = EXCLUDED.day_end, stored_at = now()`,
+      [key, day.start, day.end, JSON.stringify(rows)],
+    );
+  });
 }
 
 /** In a ledger writer's transaction: rows as old as `earliest` were written late; the days from it on are forgotten. */

@@ -3,6 +3,7 @@
  * groupBy, the campaign / dispatch / journey filters, since, until, bucket, timezone, format.
  */
 import { InvalidRequestError, type FieldIssue } from '../errors';
+import { queryText } from '../paging';
 import { TEMPLATE_ID } from '../template/schema';
 import { DIMENSIONS, TAG_NAME, type Dimension } from './dimensions';
 
@@ -50,15 +51,7 @@ export function isTimeZone(zone: string): boolean {
 
 export function parseReportQuery(query: Record<string, unknown>, now = new Date()): ReportQuery {
   const issues: FieldIssue[] = [];
-  const text = (field: string): string | undefined => {
-    const value = query[field];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') {
-      issues.push({ field, message: 'must be given once, as a string' });
-      return undefined;
-    }
-    return value;
-  };
+  const text = queryText(query, issues);
   for (const key of Object.keys(query)) {
     if (!KNOWN.includes(key)) issues.push({ field: key, message: `is not a known parameter (${KNOWN.join(', ')})` });
   }
