@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { request, Agent } from 'undici';
 import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags';
 import { Hookflow } from '../../src/client/hookflow';
@@ -47,9 +48,16 @@ export function rawSystem(inFlight: number): System {
 }
 
 async function averageHistory(client: Client, workflowIds: string[]): Promise<number> {
-  let total = 0;
-  for (const workflowId of workflowIds) total += (await client.workflow.getHandle(workflowId).describe()).historyLength;
-  return total / workflowIds.length;
+  const lengths = await Promise.all(workflowIds.map(async (id) => (await client.workflow.getHandle(id).describe()).historyLength));
+  // What the longer histories hold beyond the shortest one: where extra workflow tasks come from.
+  const shortest = Math.min(...lengths);
+  for (const [i, id] of workflowIds.entries()) {
+    if (lengths[i] === shortest) continue;
+    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const names = events.map((e) => temporal.api.enums.v1.EventType[e.eventType ?? 0].replace(/^EVENT_TYPE_/, ''));
+    console.error(`[bench] ${id}: ${lengths[i]} history events: ${names.join(' ')}`);
+  }
+  return lengths.reduce((a, b) => a + b, 0) / lengths.length;
 }
 
 /**
