@@ -173,8 +173,8 @@ export const SETTINGS = {
   },
   eventPollMs: {
     env: 'HOOKFLOW_EVENT_POLL_MS',
-    default: '200',
-    doc: 'How often each worker looks for new custom events (`POST /v1/events`) for the features listening to them: an event is acted on within about this long.',
+    default: '5000',
+    doc: 'Storing custom events (`POST /v1/events`) notifies the workers (PostgreSQL LISTEN/NOTIFY), which act on them at once; without a notification each worker still looks this often, so a notification lost while its listening connection was down delays events by at most this long.',
     parse: int(10, 60_000),
   },
   eventBatchSize: {

@@ -7,7 +7,7 @@
  * handled again after a crash sends nothing twice.
  *
  * An event stored while no active campaign listened to its name is never acted on later, and a
- * campaign saved less than one poll (HOOKFLOW_EVENT_POLL_MS) before an event may miss it.
+ * campaign saved while a poll runs (between its refresh and its read) may miss an event stored then.
  */
 import type pg from 'pg';
 import type { EventListener, ListenedEvent } from '../../src/event/listener';

@@ -2,7 +2,7 @@
  * Event listeners: how a feature (event-triggered campaigns, journeys) reacts to custom events.
  *
  * A listener has a stable name and the event names it wants. Each worker polls every listener
- * (HOOKFLOW_EVENT_POLL_MS); a poll claims the listener with a transaction-scoped advisory lock
+ * when events are stored (activities/event/event-feed.ts); a poll claims the listener with a transaction-scoped advisory lock
  * (skipped when another worker holds it), reads the next events after the listener's cursor,
  * calls `handle` and advances the cursor in the same transaction. So:
  * - every new event reaches each listener once, whichever workers run and however often they
@@ -78,7 +78,11 @@ export async function ensureCursor(pool: pg.Pool, listener: EventListener): Prom
   );
 }
 
-export type Step = 'busy' | 'idle' | 'partial' | 'full';
+/** `held`: nothing more to read now, but events are stored that wait for older transactions to end. */
+export type Step = 'busy' | 'idle' | 'partial' | 'full' | 'held';
+
+/** The PostgreSQL channel storing events notifies (src/event/store.ts): listeners' workers poll then. */
+export const EVENTS_CHANNEL = 'hookflow_events';
 
 interface Row {
   seq: string;
@@ -95,7 +99,8 @@ interface Row {
 
 /**
  * One batch for one listener, inside `tx` (a transaction already begun): `busy` when another
- * worker holds the listener, `idle` when there was nothing new, `full` when there may be more.
+ * worker holds the listener, `idle` when there was nothing new, `full` when there may be more,
+ * `held` when what is left waits for older transactions.
  */
 export async function handleNextBatch(tx: pg.PoolClient, listener: EventListener, batchSize: number): Promise<Step> {
   const { rows: lock } = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS got', [LISTENER_LOCK_CLASS, listener.name]);
@@ -137,5 +142,11 @@ export async function handleNextBatch(tx: pg.PoolClient, listener: EventListener
     [listener.name, xid, seq],
   );
   if (full) return 'full';
+  // Committed events of a transaction newer than one still running: readable once that one ends.
+  const { rows: held } = await tx.query<{ held: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM events WHERE xid >= $1::xid8 AND ($2::text[] IS NULL OR name = ANY($2::text[]))) AS held',
+    [safe[0].xmin, listener.events === 'all' ? null : listener.events],
+  );
+  if (held[0].held) return 'held';
   return rows.length > 0 ? 'partial' : 'idle';
 }

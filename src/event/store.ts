@@ -4,6 +4,7 @@
  * API answers 202 only then), and a listener sees the attributes as they stood after the event.
  */
 import type pg from 'pg';
+import { EVENTS_CHANNEL } from './listener';
 import type { NewEvent } from './schema';
 
 export interface Accepted {
@@ -45,8 +46,11 @@ WITH input AS (
     SET attributes = (r.attributes || EXCLUDED.attributes) - (SELECT p.remove FROM patch p WHERE p.id = EXCLUDED.id), updated_at = now()
     WHERE EXCLUDED.attributes <> '{}'::jsonb OR EXISTS (SELECT 1 FROM patch p WHERE p.id = EXCLUDED.id AND cardinality(p.remove) > 0)
   RETURNING 1
+), notified AS (
+  -- Workers listening for events poll when this commits (once per transaction, however many events).
+  SELECT pg_notify('${EVENTS_CHANNEL}', '') FROM (SELECT 1 FROM created LIMIT 1) AS one
 )
-SELECT id FROM created`;
+SELECT id FROM created WHERE (SELECT count(*) FROM notified) >= 0`;
 
 /** Deadlocks are possible only between calls repeating the same event ids in different orders; PostgreSQL breaks them by failing one. */
 const DEADLOCK = '40P01';

@@ -63,7 +63,8 @@ function listener(worker: string): EventListener {
   };
 }
 
-const settings = { eventPollMs: 50, eventBatchSize: 7 };
+// Workers poll on PostgreSQL's notifications: the 60 s poll without one is longer than any wait below.
+const settings = { eventPollMs: 60_000, eventBatchSize: 7 };
 
 beforeAll(async () => {
   first = await startTestStack(settings, { eventListeners: [listener('A')] });
@@ -231,6 +232,14 @@ describe('listeners', () => {
     expectExactlyOnceInOrder(rows);
     expect(new Set(rows.slice(before).map((r) => r.worker))).toEqual(new Set(['B']));
 
+    // B's listening connection is cut: it listens again, and what was stored meanwhile still comes.
+    await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN hookflow_events'");
+    const cut = rows.length;
+    await sendRound(5);
+    rows = await waitForAll();
+    expectExactlyOnceInOrder(rows);
+    expect(rows.length - cut).toBe(15);
+
     // A starts again (a new process, same database) and B stops: A's cursor is where B left it.
     third = await startTestStack(settings, { alongside: second, eventListeners: [listener('A2')] });
     await second.stop();
@@ -239,7 +248,7 @@ describe('listeners', () => {
     rows = await waitForAll();
     expectExactlyOnceInOrder(rows);
     expect(new Set(rows.slice(middle).map((r) => r.worker))).toEqual(new Set(['A2']));
-    expect(rows).toHaveLength(3 * 20 + 1);
+    expect(rows).toHaveLength(3 * 25 + 1);
     // Nothing but the names listened to.
     expect(rows.some((r) => r.event_id.startsWith('pv-'))).toBe(false);
   });
