@@ -144,7 +144,7 @@ export const SETTINGS = {
   databasePoolSize: {
     env: 'HOOKFLOW_DB_POOL_SIZE',
     default: '10',
-    doc: 'PostgreSQL connections each Hookflow process keeps at most.',
+    doc: 'PostgreSQL connections each Hookflow process keeps at most (a worker holds one more, to listen for stored events).',
     parse: int(1, 1_000),
   },
   ledgerRetentionDays: {
