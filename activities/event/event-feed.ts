@@ -43,9 +43,8 @@ export class EventFeed {
   private listening: pg.Client | undefined;
   private relistenTimer: NodeJS.Timeout | undefined;
   private relistenMs = RELISTEN_MS;
-  private heldMs = HELD_REPOLL_MS / 2;
-  /** Notifications received (tests read it). */
-  notifications = 0;
+  /** Polls in a row that found events held: each waits twice as long as the one before. */
+  private heldStreak = 0;
 
   constructor(private readonly options: EventFeedOptions) {}
 
@@ -119,8 +118,9 @@ export class EventFeed {
         (next) => {
           this.polling = undefined;
           // Held events wait for another transaction: looked for again soon, then less and less often.
-          this.heldMs = next === 'held' ? Math.min(this.options.pollMs, this.heldMs * 2) : HELD_REPOLL_MS / 2;
-          if (this.running) this.schedule(this.again || next === 'more' ? 0 : next === 'held' ? this.heldMs : this.options.pollMs);
+          this.heldStreak = next === 'held' ? this.heldStreak + 1 : 0;
+          const heldMs = Math.min(this.options.pollMs, HELD_REPOLL_MS * 2 ** Math.min(this.heldStreak - 1, 20));
+          if (this.running) this.schedule(this.again || next === 'more' ? 0 : next === 'held' ? heldMs : this.options.pollMs);
         },
         () => (this.polling = undefined),
       );
@@ -145,10 +145,7 @@ export class EventFeed {
     this.listening = client;
     client.on('error', lost);
     client.on('end', () => lost(new Error('the listening connection closed')));
-    client.on('notification', () => {
-      this.notifications += 1;
-      this.wake();
-    });
+    client.on('notification', () => this.wake());
     try {
       await client.connect();
       await client.query(`LISTEN ${EVENTS_CHANNEL}`);

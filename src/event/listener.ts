@@ -2,9 +2,9 @@
  * Event listeners: how a feature (event-triggered campaigns, journeys) reacts to custom events.
  *
  * A listener has a stable name and the event names it wants. Each worker polls every listener
- * when events are stored (activities/event/event-feed.ts); a poll claims the listener with a transaction-scoped advisory lock
- * (skipped when another worker holds it), reads the next events after the listener's cursor,
- * calls `handle` and advances the cursor in the same transaction. So:
+ * when events are stored (activities/event/event-feed.ts); a poll claims the listener with a
+ * transaction-scoped advisory lock (skipped when another worker holds it), reads the next events
+ * after the listener's cursor, calls `handle` and advances the cursor in the same transaction. So:
  * - every new event reaches each listener once, whichever workers run and however often they
  *   restart; a worker that dies mid-batch leaves the transaction to roll back, and the batch is
  *   handled again by whichever worker claims the listener next;

@@ -233,7 +233,8 @@ describe('listeners', () => {
     expect(new Set(rows.slice(before).map((r) => r.worker))).toEqual(new Set(['B']));
 
     // B's listening connection is cut: it listens again, and what was stored meanwhile still comes.
-    await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN hookflow_events'");
+    const { rows: cutOff } = await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN hookflow_events'");
+    expect(cutOff.length).toBeGreaterThanOrEqual(1);
     const cut = rows.length;
     await sendRound(5);
     rows = await waitForAll();
