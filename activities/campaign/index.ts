@@ -23,7 +23,7 @@ import {
 } from '../../src/campaign/store';
 import { parseFilter } from '../../src/filter/parse';
 import { selectRecipientIds } from '../../src/filter/sql';
-import { withTransaction } from '../../src/recipient/store';
+import { withTransaction } from '../../src/db/transaction';
 import { dispatchIdOf } from '../../src/campaign/service';
 import type { RateLimitGate } from '../ratelimit/gate';
 

@@ -12,7 +12,7 @@
  */
 import pg from 'pg';
 import { checkListener, ensureCursor, EVENTS_CHANNEL, handleNextBatch, type EventListener, type Step } from '../../src/event/listener';
-import { withTransaction } from '../../src/recipient/store';
+import { withTransaction } from '../../src/db/transaction';
 
 export interface EventFeedOptions {
   pool: pg.Pool;

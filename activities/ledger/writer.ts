@@ -10,6 +10,7 @@
  * memory (bounded) and final rows fail their activity, which Temporal retries until it is back.
  */
 import type pg from 'pg';
+import { withTransaction } from '../../src/db/transaction';
 import { forgetDaysFrom, SETTLE_MS } from '../../src/report/days';
 import { sealJson } from '../../src/temporal/codec';
 import type { LedgerAttempt, LedgerRecord, LedgerWebhook } from '../../src/ledger/rows';
@@ -175,26 +176,18 @@ function isDataError(err: unknown): boolean {
 
 async function write(pool: pg.Pool, batch: Batch): Promise<void> {
   if (batch.webhooks.size + batch.attempts.size === 0) return;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (tx) => {
     // The earliest day each statement really changed: a webhook row's creation (new or updated:
     // every count of it falls on or after it) and each new attempt's start. One older than
     // SETTLE_MS (a long retry finished, an outage caught up, a recovery sent it again) may change
     // days that reports stored: they are forgotten.
     const earliestOf = async (sql: string, values: unknown[]): Promise<number> =>
-      (await client.query<{ earliest: Date | null }>(sql, values)).rows[0].earliest?.getTime() ?? Infinity;
+      (await tx.query<{ earliest: Date | null }>(sql, values)).rows[0].earliest?.getTime() ?? Infinity;
     const webhooks = batch.webhooks.size > 0 ? await earliestOf(UPSERT_WEBHOOKS, webhookColumns([...batch.webhooks.values()])) : Infinity;
     const attempts = batch.attempts.size > 0 ? await earliestOf(INSERT_ATTEMPTS, attemptColumns([...batch.attempts.values()], batch.webhooks)) : Infinity;
     const earliest = Math.min(webhooks, attempts);
-    if (earliest < Date.now() - SETTLE_MS) await forgetDaysFrom(client, new Date(earliest));
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    if (earliest < Date.now() - SETTLE_MS) await forgetDaysFrom(tx, new Date(earliest));
+  });
 }
 
 const UPSERT_WEBHOOKS = `

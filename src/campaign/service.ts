@@ -7,7 +7,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { isGrpcServiceError, ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import { InvalidRequestError, NotFoundError } from '../errors';
-import { withTransaction } from '../recipient/store';
+import { withTransaction } from '../db/transaction';
 import type { TemplateStore } from '../template/store';
 import { campaignChangedSignal, campaignScheduleId, DISPATCH_CAMPAIGN_WORKFLOW, dispatchWorkflowId, type DispatchCampaignWorkflow, type DispatchInput } from './definitions';
 import { checkCampaignId, parseCampaign, parseTriggerCall, type CampaignInput, type CampaignStatus, type CampaignView, type DispatchCounts, type DispatchSummary, type TriggerCallInput } from './schema';

@@ -5,7 +5,8 @@
  */
 import type pg from 'pg';
 import type { Attributes } from '../recipient/schema';
-import { applyPatches, withTransaction } from '../recipient/store';
+import { withTransaction } from '../db/transaction';
+import { applyPatches } from '../recipient/store';
 import { combinePatches } from '../recipient/schema';
 import { decodeCursor, pageOf, type Page } from '../paging';
 import type { Campaign, CampaignRecipient, CampaignStatus, CampaignView, DispatchCounts, DispatchSummary } from './schema';

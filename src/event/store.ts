@@ -50,6 +50,7 @@ WITH input AS (
   -- Workers listening for events poll when this commits (once per transaction, however many events).
   SELECT pg_notify('${EVENTS_CHANNEL}', '') FROM (SELECT 1 FROM created LIMIT 1) AS one
 )
+-- A CTE without data changes runs only if read: the always-true condition reads it.
 SELECT id FROM created WHERE (SELECT count(*) FROM notified) >= 0`;
 
 /** Deadlocks are possible only between calls repeating the same event ids in different orders; PostgreSQL breaks them by failing one. */

@@ -11,7 +11,7 @@
  * a day computed from a snapshot older than that bump is not stored.
  */
 import type pg from 'pg';
-import { withTransaction } from '../recipient/store';
+import { withTransaction } from '../db/transaction';
 import type { Report, ReportRow } from './columns';
 import { reportColumns } from './store';
 import type { ReportQuery } from './params';
