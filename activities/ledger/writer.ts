@@ -216,8 +216,8 @@ SELECT min(created_at) AS earliest FROM written`;
 
 const INSERT_ATTEMPTS = `
 WITH written AS (
-INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id, journey_step)
-SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id, journey_step, authority)
+SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
 ON CONFLICT (webhook_id, number) DO NOTHING
 RETURNING started_at)
 SELECT min(started_at) AS earliest FROM written`;
@@ -249,7 +249,7 @@ function webhookColumns(rows: PendingWebhook[]): unknown[] {
   ];
 }
 
-/** The attempts' columns; an attempt is stored with its webhook's campaign, dispatch, journey and step, which reports filter and group by. */
+/** The attempts' columns; an attempt is stored with its webhook's campaign, dispatch, journey, step and host, which reports filter and group by. */
 function attemptColumns(rows: LedgerAttempt[], webhooks: Map<string, PendingWebhook>): unknown[] {
   const of = (a: LedgerAttempt): LedgerWebhook | undefined => webhooks.get(a.webhookId)?.row;
   return [
@@ -264,5 +264,6 @@ function attemptColumns(rows: LedgerAttempt[], webhooks: Map<string, PendingWebh
     rows.map((a) => of(a)?.dispatchId ?? null),
     rows.map((a) => of(a)?.journeyId ?? null),
     rows.map((a) => of(a)?.journeyStep ?? null),
+    rows.map((a) => of(a)?.authority ?? null),
   ];
 }

@@ -25,8 +25,8 @@ import type { JobView } from '../recovery/definitions';
 import type { RecoverFilterInput } from '../recovery/filter';
 import type { Report } from '../report/columns';
 import { parseReportQuery, type ReportQuery } from '../report/params';
-import { withSettledDays } from '../report/days';
-import { recentFailures, runReport, type RecentFailure } from '../report/store';
+import { answerReport } from '../report/days';
+import { recentFailures, type RecentFailure } from '../report/store';
 import { isTemplated, type PreviewInput, type TemplatedWebhookInput, type TemplateInput } from '../template/schema';
 import type { SendExtras } from '../template/service';
 import type { StoredVersion } from '../template/store';
@@ -327,7 +327,7 @@ export class Hookflow {
    */
   async report(query: Record<string, unknown> | ReportQuery): Promise<Report> {
     const parsed = query.since instanceof Date ? (query as ReportQuery) : parseReportQuery(query as Record<string, unknown>);
-    return this.db.run((db) => withSettledDays(db.pool, parsed, (q) => runReport(db.pool, q)));
+    return this.db.run((db) => answerReport(db.pool, parsed));
   }
 
   /** The latest failed webhooks, newest first (at most `limit`, 1-100). */

@@ -34,6 +34,18 @@ export type MetricColumn = (typeof METRIC_COLUMNS)[number];
 /** `bucket` (the bucket's start, RFC 3339 in the report's time zone), the group column if any, then the metrics. */
 export type ReportRow = { bucket: string } & Record<string, string | number | null>;
 
+/** Values behind a percentile, exactly: ascending distinct values and how often each occurs. */
+export interface ValueCounts {
+  values: number[];
+  counts: number[];
+}
+
+/** A row's latencies (accepted → delivered) and attempt durations, in ms. */
+export interface RowValues {
+  latency: ValueCounts;
+  duration: ValueCounts;
+}
+
 export interface Report {
   /** Column order, for CSV. */
   columns: string[];

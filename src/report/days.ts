@@ -1,9 +1,10 @@
 /**
- * Settled days of reports (migration 014). A report bucketed by day or hour is cut at the day
- * boundaries of its time zone: the whole days that ended more than SETTLE_MS ago are read from
- * `report_days` — computed once, by the same queries, from the ledger — and only the rest (today,
- * and the partial days at the range's ends) is computed each time. Every number stays exact: each
- * day's rows are that day's own (its percentiles, its distinct recipients), never merged.
+ * Settled days of reports (migration 014). A report is cut at the day boundaries of its time zone:
+ * the whole days that ended more than SETTLE_MS ago are read from `report_days` — computed once,
+ * by the same queries, from the ledger — and only the rest (today, and the partial days at the
+ * range's ends) is computed each time. Every number stays exact: a report bucketed by day or hour
+ * takes each day's rows as they are (its percentiles, its distinct recipients); a total adds its
+ * days up from their counts and the exact values behind their percentiles (src/report/totals.ts).
  *
  * A day stays true as long as no ledger row of it comes later. Rows come late only after an outage
  * (the worker catches up) or from retention pruning; both forget the days they touch
@@ -13,8 +14,9 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import type { Report, ReportRow } from './columns';
-import { reportColumns } from './store';
+import { labelOf, reportColumns, runReport } from './store';
 import type { ReportQuery } from './params';
+import { addUpDays, type CountedRow } from './totals';
 
 /**
  * A day is stored once it ended this long ago. Ledger rows of a day normally arrive within seconds
@@ -36,20 +38,41 @@ interface Day {
   end: Date;
 }
 
+/** The report: its settled days read back (or computed and stored), the rest computed. */
+export async function answerReport(pool: pg.Pool, query: ReportQuery): Promise<Report> {
+  const columns = reportColumns(query);
+  if (query.bucket !== 'total') {
+    const rows = await overDays<ReportRow>(pool, query, (q) => runReport(pool, q).then((r) => r.data), (row) => row.bucket);
+    return rows ? { columns, data: rows.items } : runReport(pool, query);
+  }
+  // A total's days are computed by day, each row with the values behind its percentiles.
+  const counted = async (q: ReportQuery): Promise<CountedRow[]> => {
+    const report = await runReport(pool, { ...q, bucket: 'day' }, { valueCounts: true });
+    return report.data.map((row, i) => ({ row, values: report.values![i] }));
+  };
+  const days = await overDays<CountedRow>(pool, query, counted, (c) => c.row.bucket);
+  return days ? { columns, data: addUpDays(query, days.label, days.items) } : runReport(pool, query);
+}
+
 /**
  * Runs `compute` over the range piece by piece: stored settled days, the others computed (and
- * settled ones stored). A total bucket, or a range without a whole settled day, is one piece.
+ * settled ones stored, each with the items whose `dayOf` falls in it). Undefined for a range
+ * without a whole settled day; with the range's start labelled in its time zone.
  */
-export async function withSettledDays(pool: pg.Pool, query: ReportQuery, compute: (q: ReportQuery) => Promise<Report>): Promise<Report> {
-  if (query.bucket === 'total') return compute(query);
-  const { days, epoch } = await settledDays(pool, query);
-  if (days.length === 0) return compute(query);
+async function overDays<T>(
+  pool: pg.Pool,
+  query: ReportQuery,
+  compute: (q: ReportQuery) => Promise<T[]>,
+  dayOf: (item: T) => string,
+): Promise<{ items: T[]; label: string } | undefined> {
+  const { days, epoch, label } = await settledDays(pool, query);
+  if (days.length === 0) return undefined;
   const key = shapeKey(query);
-  const stored = await storedDays(pool, key, days);
+  const stored = await storedDays<T>(pool, key, days);
 
   // The range as pieces in time order: runs of days not stored (and the partial ends) computed
   // together, each stored day as it is.
-  const pieces: ({ stored: ReportRow[] } | { from: Date; to: Date; settled: Day[] })[] = [];
+  const pieces: ({ stored: T[] } | { from: Date; to: Date; settled: Day[] })[] = [];
   let from = query.since;
   let settled: Day[] = [];
   for (const day of days) {
@@ -65,29 +88,29 @@ export async function withSettledDays(pool: pg.Pool, query: ReportQuery, compute
   }
   if (from < query.until) pieces.push({ from, to: query.until, settled });
 
-  const data: ReportRow[] = [];
+  const items: T[] = [];
   for (const piece of pieces) {
     if ('stored' in piece) {
-      data.push(...piece.stored);
+      items.push(...piece.stored);
       continue;
     }
     // One computation over the whole piece (as fast as before days were stored); each settled day
-    // in it is then stored with its own rows, found by their bucket's time.
-    const rows = (await compute({ ...query, since: piece.from, until: piece.to })).data;
+    // in it is then stored with its own items, found by their bucket's time.
+    const computed = await compute({ ...query, since: piece.from, until: piece.to });
     for (const day of piece.settled) {
-      const own = rows.filter((r) => {
-        const at = Date.parse(r.bucket as string);
+      const own = computed.filter((item) => {
+        const at = Date.parse(dayOf(item));
         return at >= day.start.getTime() && at < day.end.getTime();
       });
       await storeDay(pool, key, day, own, epoch);
     }
-    data.push(...rows);
+    items.push(...computed);
   }
-  return { columns: reportColumns(query), data };
+  return { items, label };
 }
 
-/** The whole days of the range, in its time zone, that ended SETTLE_MS ago; and the epoch they are read at. */
-async function settledDays(pool: pg.Pool, query: ReportQuery): Promise<{ days: Day[]; epoch: string }> {
+/** The whole days of the range, in its time zone, that ended SETTLE_MS ago; the epoch they are read at; the range's start as a bucket label. */
+async function settledDays(pool: pg.Pool, query: ReportQuery): Promise<{ days: Day[]; epoch: string; label: string }> {
   return withTransaction(pool, async (tx) => {
     await tx.query(`SELECT set_config('TimeZone', $1, true)`, [query.timezone]);
     const { rows } = await tx.query<{ start: Date; end: Date }>(
@@ -97,12 +120,13 @@ async function settledDays(pool: pg.Pool, query: ReportQuery): Promise<{ days: D
       [query.since, query.until, SETTLE_MS],
     );
     const epoch = (await tx.query<{ n: string }>('SELECT n::text FROM report_days_epoch')).rows[0].n;
-    return { days: rows, epoch };
+    const label = (await tx.query<{ label: string }>(`SELECT ${labelOf('$1::timestamptz')} AS label`, [query.since])).rows[0].label;
+    return { days: rows, epoch, label };
   });
 }
 
-async function storedDays(pool: pg.Pool, key: string, days: Day[]): Promise<Map<number, ReportRow[]>> {
-  const { rows } = await pool.query<{ day_start: Date; rows: ReportRow[] }>(
+async function storedDays<T>(pool: pg.Pool, key: string, days: Day[]): Promise<Map<number, T[]>> {
+  const { rows } = await pool.query<{ day_start: Date; rows: T[] }>(
     'SELECT day_start, rows FROM report_days WHERE key = $1 AND day_start = ANY($2::timestamptz[])',
     [key, days.map((d) => d.start)],
   );
@@ -113,7 +137,7 @@ async function storedDays(pool: pg.Pool, key: string, days: Day[]): Promise<Map<
  * Stores a day computed at `epoch`, unless ledger rows came late since (the epoch moved). FOR SHARE
  * waits for a writer holding the epoch, so its late rows and this day cannot cross unseen.
  */
-async function storeDay(pool: pg.Pool, key: string, day: Day, rows: ReportRow[], epoch: string): Promise<void> {
+async function storeDay(pool: pg.Pool, key: string, day: Day, rows: unknown[], epoch: string): Promise<void> {
   await withTransaction(pool, async (tx) => {
     const now = (await tx.query<{ n: string }>('SELECT n::text FROM report_days_epoch FOR SHARE')).rows[0].n;
     if (now !== epoch) return;

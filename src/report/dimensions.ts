@@ -27,7 +27,11 @@ interface Unavailable {
 }
 
 export const DIMENSIONS: Readonly<Record<string, Available | Unavailable>> = {
-  host: { available: true, make: () => ({ column: 'host', sql: () => 'w.authority' }) },
+  // Attempts carry their host since migration 015; one stored before it is looked up on its webhook.
+  host: {
+    available: true,
+    make: () => ({ column: 'host', sql: () => 'w.authority', attemptSql: 'COALESCE(a.authority, (SELECT h.authority FROM webhooks h WHERE h.id = a.webhook_id))' }),
+  },
   tag: {
     available: true,
     // A webhook without the tag is grouped under null (an empty CSV cell), so totals still add up.

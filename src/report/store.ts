@@ -9,10 +9,11 @@
  */
 import type pg from 'pg';
 import { InvalidRequestError } from '../errors';
-import { METRIC_COLUMNS, STEP_COLUMNS, type Report, type ReportRow } from './columns';
+import { METRIC_COLUMNS, STEP_COLUMNS, type Report, type ReportRow, type RowValues, type ValueCounts } from './columns';
 import type { ReportQuery } from './params';
 
-const LABEL = `to_char(b, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')`;
+/** A bucket's label: its start, RFC 3339 in the session's time zone. */
+export const labelOf = (timestamp: string): string => `to_char(${timestamp}, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')`;
 
 /** An attempt that did not deliver: no 2xx, or no answer at all. */
 const ATTEMPT_FAILED = `NOT (a.error_code IS NULL AND a.status_code BETWEEN 200 AND 299)`;
@@ -36,9 +37,18 @@ interface SqlParts {
   recipients: string;
   /** With its own values: the since, until and the journey. */
   steps?: { sql: string; values: unknown[] };
+  /** With `valueCounts`: each bucket's latencies and attempt durations, every value with its count, instead of percentiles. */
+  latencies?: string;
+  durations?: string;
 }
 
-function sqlParts(query: ReportQuery): SqlParts {
+/** Each (bucket, group)'s values of `value` in ascending order, with how often each occurs. */
+const countValues = (inner: string): string => `
+    SELECT b, g, array_agg(v ORDER BY v) AS vs, array_agg(n ORDER BY v) AS ns
+      FROM (${inner}) c
+     GROUP BY 1, 2`;
+
+function sqlParts(query: ReportQuery, valueCounts: boolean): SqlParts {
   const values: unknown[] = [query.since, query.until];
   const param = (v: unknown): string => `$${values.push(v)}`;
   const dim = query.groupBy ? query.groupBy.sql(param) : 'NULL::text';
@@ -48,7 +58,8 @@ function sqlParts(query: ReportQuery): SqlParts {
   const where = whereOn('w');
   const bucketOf = (column: string): string => (query.bucket === 'total' ? '$1::timestamptz' : `date_trunc('${query.bucket}', ${column})`);
   // Grouped over (bucket, group); the outer select labels the bucket in the session's time zone.
-  const wrap = (inner: string): string => `SELECT ${LABEL} AS label, extract(epoch FROM b)::float8 AS epoch, x.* FROM (${inner}) x`;
+  const wrap = (inner: string): string => `SELECT ${labelOf('b')} AS label, extract(epoch FROM b)::float8 AS epoch, x.* FROM (${inner}) x`;
+  const latencyMs = 'round(extract(epoch FROM w.completed_at - w.created_at) * 1000)::bigint';
   const sends = wrap(`
     SELECT ${bucketOf('w.created_at')} AS b, ${dim} AS g, count(*)::int AS sends
       FROM webhooks w
@@ -58,8 +69,7 @@ function sqlParts(query: ReportQuery): SqlParts {
     SELECT ${bucketOf('w.completed_at')} AS b, ${dim} AS g,
            count(*) FILTER (WHERE w.status = 'delivered')::int AS delivered,
            count(*) FILTER (WHERE w.status = 'failed')::int AS failed,
-           percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY round(extract(epoch FROM w.completed_at - w.created_at) * 1000)::bigint)
-             FILTER (WHERE w.status = 'delivered') AS latency
+           ${valueCounts ? 'NULL' : `percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ${latencyMs}) FILTER (WHERE w.status = 'delivered')`} AS latency
       FROM webhooks w
      WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status IN ('delivered', 'failed')${where}
      GROUP BY 1, 2`);
@@ -92,7 +102,7 @@ function sqlParts(query: ReportQuery): SqlParts {
            count(*) FILTER (WHERE a.error_code = 'network')::int AS errors_network,
            count(*) FILTER (WHERE a.error_code = 'blocked')::int AS errors_blocked,
            count(*) FILTER (WHERE a.number > 1)::int AS retries,
-           percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY a.duration_ms) AS duration
+           ${valueCounts ? 'NULL' : 'percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY a.duration_ms)'} AS duration
       FROM attempts a ${join}
      WHERE a.started_at >= $1 AND a.started_at < $2${whereOn('a')}
      GROUP BY 1, 2`);
@@ -105,7 +115,21 @@ function sqlParts(query: ReportQuery): SqlParts {
      WHERE h.journey_id = $3 AND h.hour >= $1 AND h.hour < $2
      GROUP BY 1, 2`) }
     : undefined;
-  return { values, sends, completions, renders, attempts, recipients, ...(steps ? { steps } : {}) };
+  const counted = valueCounts
+    ? {
+        latencies: wrap(countValues(`
+    SELECT ${bucketOf('w.completed_at')} AS b, ${dim} AS g, ${latencyMs} AS v, count(*)::int AS n
+      FROM webhooks w
+     WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status = 'delivered'${where}
+     GROUP BY 1, 2, 3`)),
+        durations: wrap(countValues(`
+    SELECT ${bucketOf('a.started_at')} AS b, ${attemptDim ?? dim} AS g, a.duration_ms AS v, count(*)::int AS n
+      FROM attempts a ${join}
+     WHERE a.started_at >= $1 AND a.started_at < $2${whereOn('a')}
+     GROUP BY 1, 2, 3`)),
+      }
+    : {};
+  return { values, sends, completions, renders, attempts, recipients, ...(steps ? { steps } : {}), ...counted };
 }
 
 function emptyRow(label: string, query: ReportQuery, g: string | null): ReportRow {
@@ -120,10 +144,22 @@ function emptyRow(label: string, query: ReportQuery, g: string | null): ReportRo
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Report> {
-  const { values, sends, completions, renders, attempts, recipients, steps } = sqlParts(query);
+/** A report whose rows come with the exact values behind their percentiles (`runReport`'s `valueCounts`). */
+export interface CountedReport extends Report {
+  /** Parallel to `data`. */
+  values?: RowValues[];
+}
+
+/**
+ * One report over the range. With `valueCounts`, each row's percentiles are left out and its
+ * latencies and attempt durations are given instead, every value with its count: rows of several
+ * ranges can then be added up exactly (src/report/totals.ts).
+ */
+export async function runReport(pool: pg.Pool, query: ReportQuery, options: { valueCounts?: boolean } = {}): Promise<CountedReport> {
+  const valueCounts = options.valueCounts === true;
+  const { values, sends, completions, renders, attempts, recipients, steps, latencies, durations } = sqlParts(query, valueCounts);
   const client = await pool.connect();
-  let parts: [Part[], Part[], Part[], Part[], Part[], Part[]];
+  let parts: [Part[], Part[], Part[], Part[], Part[], Part[], Part[], Part[]];
   try {
     await client.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
@@ -140,6 +176,8 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
       (await client.query<Part>(recipients, values)).rows,
       steps ? (await client.query<Part>(steps.sql, steps.values)).rows : [],
       (await client.query<Part>(renders, values)).rows,
+      latencies ? (await client.query<Part>(latencies, values)).rows : [],
+      durations ? (await client.query<Part>(durations, values)).rows : [],
     ];
     await client.query('COMMIT');
   } catch (err) {
@@ -149,13 +187,14 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
     client.release();
   }
 
-  const rows = new Map<string, { epoch: number; g: string | null; row: ReportRow }>();
-  const rowOf = (p: Part): ReportRow => {
+  const rows = new Map<string, { epoch: number; g: string | null; row: ReportRow; values: RowValues }>();
+  const entryOf = (p: Part) => {
     const key = `${p.epoch}\u0000${p.g === null ? '\u0001' : `=${p.g}`}`;
     let entry = rows.get(key);
-    if (!entry) rows.set(key, (entry = { epoch: p.epoch, g: p.g, row: emptyRow(p.label, query, p.g) }));
-    return entry.row;
+    if (!entry) rows.set(key, (entry = { epoch: p.epoch, g: p.g, row: emptyRow(p.label, query, p.g), values: { latency: NO_VALUES, duration: NO_VALUES } }));
+    return entry;
   };
+  const rowOf = (p: Part): ReportRow => entryOf(p).row;
   for (const p of parts[0]) rowOf(p).sends = p.sends as number;
   for (const p of parts[1]) {
     const row = rowOf(p);
@@ -188,10 +227,20 @@ export async function runReport(pool: pg.Pool, query: ReportQuery): Promise<Repo
     row.errorsRender = p.errors_render as number;
     row.errors = (row.errors as number) + (p.errors_render as number);
   }
-  const data = [...rows.values()]
-    .sort((a, b) => a.epoch - b.epoch || (a.g === b.g ? 0 : a.g === null ? 1 : b.g === null ? -1 : a.g < b.g ? -1 : 1))
-    .map((e) => e.row);
-  return { columns: reportColumns(query), data };
+  const counts = (p: Part): ValueCounts => ({ values: (p.vs as (string | number)[]).map(Number), counts: p.ns as number[] });
+  for (const p of parts[6]) entryOf(p).values.latency = counts(p);
+  for (const p of parts[7]) entryOf(p).values.duration = counts(p);
+  const sorted = [...rows.values()].sort((a, b) => a.epoch - b.epoch || compareGroups(a.g, b.g));
+  const report: CountedReport = { columns: reportColumns(query), data: sorted.map((e) => e.row) };
+  if (valueCounts) report.values = sorted.map((e) => e.values);
+  return report;
+}
+
+const NO_VALUES: ValueCounts = { values: [], counts: [] };
+
+/** Rows' order within a bucket: by group, the null group last. */
+export function compareGroups(a: string | null, b: string | null): number {
+  return a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
 }
 
 /** A report's columns: the bucket, the group's column, the numbers, and the step counts where they apply. */

@@ -58,21 +58,21 @@ test('a row PostgreSQL cannot store is skipped and reported; the rows batched wi
   await writer.stop();
 });
 
-test('an attempt is stored with its webhook\'s campaign, dispatch, journey and step, which reports filter and group attempts by', async () => {
+test('an attempt is stored with its webhook\'s campaign, dispatch, journey, step and host, which reports filter and group attempts by', async () => {
   const writer = new LedgerWriter({ pool, encryptionKey: parseEncryptionKey(generateEncryptionKey()), flushMs: 20, onError: () => undefined });
   const attempt = (webhookId: string) => ({ webhookId, number: 1, trigger: 'scheduled' as const, startedAt: new Date().toISOString(), durationMs: 5, statusCode: 503 });
   await Promise.all([
     writer.store({ webhook: { ...row('wh_campaign', {}), campaignId: 'spring', dispatchId: 'dp_1', recipientId: 'u1' }, attempts: [attempt('wh_campaign')] }),
     writer.store({ webhook: { ...row('wh_journey', {}), journeyId: 'onboard', journeyStep: 'welcome', recipientId: 'u2' }, attempts: [attempt('wh_journey')] }),
-    writer.store({ webhook: row('wh_plain', {}), attempts: [attempt('wh_plain')] }),
+    writer.store({ webhook: { ...row('wh_plain', {}), authority: 'plain.example.com' }, attempts: [attempt('wh_plain')] }),
   ]);
   const { rows } = await pool.query(
-    `SELECT webhook_id, campaign_id, dispatch_id, journey_id, journey_step FROM attempts WHERE webhook_id IN ('wh_campaign', 'wh_journey', 'wh_plain') ORDER BY webhook_id`,
+    `SELECT webhook_id, campaign_id, dispatch_id, journey_id, journey_step, authority FROM attempts WHERE webhook_id IN ('wh_campaign', 'wh_journey', 'wh_plain') ORDER BY webhook_id`,
   );
   expect(rows).toEqual([
-    { webhook_id: 'wh_campaign', campaign_id: 'spring', dispatch_id: 'dp_1', journey_id: null, journey_step: null },
-    { webhook_id: 'wh_journey', campaign_id: null, dispatch_id: null, journey_id: 'onboard', journey_step: 'welcome' },
-    { webhook_id: 'wh_plain', campaign_id: null, dispatch_id: null, journey_id: null, journey_step: null },
+    { webhook_id: 'wh_campaign', campaign_id: 'spring', dispatch_id: 'dp_1', journey_id: null, journey_step: null, authority: 'example.com' },
+    { webhook_id: 'wh_journey', campaign_id: null, dispatch_id: null, journey_id: 'onboard', journey_step: 'welcome', authority: 'example.com' },
+    { webhook_id: 'wh_plain', campaign_id: null, dispatch_id: null, journey_id: null, journey_step: null, authority: 'plain.example.com' },
   ]);
   await writer.stop();
 });

@@ -72,9 +72,10 @@ async function seed(databaseUrl: string): Promise<void> {
       );
       for (const [i, [at, duration, code, error]] of w.attempts.entries()) {
         await client.query(
-          `INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id, journey_step)
-           VALUES ($1, $2, 'scheduled', $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [w.id, i + 1, at, duration, code, error, w.tags?.campaign ?? null, w.dispatch ?? null, w.journey?.[0] ?? null, w.journey?.[1] ?? null],
+          `INSERT INTO attempts (webhook_id, number, trigger, started_at, duration_ms, status_code, error_code, campaign_id, dispatch_id, journey_id, journey_step, authority)
+           VALUES ($1, $2, 'scheduled', $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+          // Host b's attempts are stored as before migration 015, without their host: reports find it on the webhook.
+          [w.id, i + 1, at, duration, code, error, w.tags?.campaign ?? null, w.dispatch ?? null, w.journey?.[0] ?? null, w.journey?.[1] ?? null, w.host === 'b.example.com' ? null : w.host],
         );
       }
     }
