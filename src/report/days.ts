@@ -13,6 +13,7 @@
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction';
+import { inLanes } from '../lanes';
 import type { Report, ReportRow } from './columns';
 import { labelOf, reportColumns, runReport } from './store';
 import type { ReportQuery } from './params';
@@ -24,6 +25,14 @@ import { addUpDays, type CountedRow } from './totals';
  * is late, and forgets the days from it on.
  */
 export const SETTLE_MS = 3_600_000;
+
+/**
+ * Days not stored yet are computed this many at a time, two such pieces at once: a month's first
+ * report then runs on two connections (PostgreSQL's own parallel scans leave the sorting and
+ * aggregating after them to one process).
+ */
+const PIECE_DAYS = 7;
+const PIECE_LANES = 2;
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -70,43 +79,46 @@ async function overDays<T>(
   const key = shapeKey(query);
   const stored = await storedDays<T>(pool, key, days);
 
-  // The range as pieces in time order: runs of days not stored (and the partial ends) computed
-  // together, each stored day as it is.
-  const pieces: ({ stored: T[] } | { from: Date; to: Date; settled: Day[] })[] = [];
+  // The range as pieces in time order: each stored day as it is; runs of days not stored (and the
+  // partial ends) computed together, up to PIECE_DAYS settled days a piece.
+  type Computed = { from: Date; to: Date; settled: Day[]; items?: T[] };
+  const pieces: ({ stored: T[] } | Computed)[] = [];
   let from = query.since;
   let settled: Day[] = [];
+  const computeUpTo = (to: Date): void => {
+    for (; settled.length > PIECE_DAYS; settled = settled.slice(PIECE_DAYS)) {
+      const end = settled[PIECE_DAYS - 1].end;
+      pieces.push({ from, to: end, settled: settled.slice(0, PIECE_DAYS) });
+      from = end;
+    }
+    if (from < to) pieces.push({ from, to, settled });
+  };
   for (const day of days) {
     const rows = stored.get(day.start.getTime());
     if (!rows) {
       settled.push(day);
       continue;
     }
-    if (from < day.start) pieces.push({ from, to: day.start, settled });
+    computeUpTo(day.start);
     pieces.push({ stored: rows });
     from = day.end;
     settled = [];
   }
-  if (from < query.until) pieces.push({ from, to: query.until, settled });
+  computeUpTo(query.until);
 
-  const items: T[] = [];
-  for (const piece of pieces) {
-    if ('stored' in piece) {
-      items.push(...piece.stored);
-      continue;
-    }
-    // One computation over the whole piece (as fast as before days were stored); each settled day
-    // in it is then stored with its own items, found by their bucket's time.
-    const computed = await compute({ ...query, since: piece.from, until: piece.to });
+  const computed = pieces.filter((p): p is Computed => !('stored' in p));
+  await inLanes(computed, PIECE_LANES, async (piece) => {
+    piece.items = await compute({ ...query, since: piece.from, until: piece.to });
+    // Each settled day in the piece is stored with its own items, found by their bucket's time.
     for (const day of piece.settled) {
-      const own = computed.filter((item) => {
+      const own = piece.items.filter((item) => {
         const at = Date.parse(dayOf(item));
         return at >= day.start.getTime() && at < day.end.getTime();
       });
       await storeDay(pool, key, day, own, epoch);
     }
-    items.push(...computed);
-  }
-  return { items, label };
+  });
+  return { items: pieces.flatMap((p) => ('stored' in p ? p.stored : p.items!)), label };
 }
 
 /** The whole days of the range, in its time zone, that ended SETTLE_MS ago; the epoch they are read at; the range's start as a bucket label. */

@@ -37,16 +37,47 @@ interface SqlParts {
   recipients: string;
   /** With its own values: the since, until and the journey. */
   steps?: { sql: string; values: unknown[] };
-  /** With `valueCounts`: each bucket's latencies and attempt durations, every value with its count, instead of percentiles. */
-  latencies?: string;
-  durations?: string;
 }
 
-/** Each (bucket, group)'s values of `value` in ascending order, with how often each occurs. */
-const countValues = (inner: string): string => `
-    SELECT b, g, array_agg(v ORDER BY v) AS vs, array_agg(n ORDER BY v) AS ns
-      FROM (${inner}) c
+/** What `aggregate` counts and takes percentiles of. */
+interface Aggregate {
+  bucket: string;
+  group: string;
+  /** `FROM … WHERE …` */
+  from: string;
+  /** Column name → the condition a row is counted under. */
+  counts: Record<string, string>;
+  /** The value percentiles are taken of, over the rows `when` holds (all without it); named `name`. */
+  value: { sql: string; when?: string; name: string };
+}
+
+/**
+ * Counts per (bucket, group) and the value's percentiles. With `valueCounts`, the value's every
+ * distinct value and how often it occurs (`vs`, `ns`, in value order) instead of percentiles:
+ * counted per value first, then added up per (bucket, group), in one pass over the rows.
+ */
+function aggregate(a: Aggregate, valueCounts: boolean): string {
+  const counts = Object.entries(a.counts);
+  const counted = (cast: string) => counts.map(([name, when]) => `count(*) FILTER (WHERE ${when})${cast} AS ${name}`).join(',\n           ');
+  const filter = a.value.when ? ` FILTER (WHERE ${a.value.when})` : '';
+  if (!valueCounts) {
+    return `
+    SELECT ${a.bucket} AS b, ${a.group} AS g,
+           ${counted('::int')},
+           percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ${a.value.sql})${filter} AS ${a.value.name}
+      ${a.from}
      GROUP BY 1, 2`;
+  }
+  return `
+    SELECT b, g, ${counts.map(([name]) => `sum(${name})::int AS ${name}`).join(', ')},
+           array_agg(v ORDER BY v) FILTER (WHERE n > 0) AS vs, array_agg(n ORDER BY v) FILTER (WHERE n > 0) AS ns
+      FROM (SELECT ${a.bucket} AS b, ${a.group} AS g, ${a.value.when ? `CASE WHEN ${a.value.when} THEN ${a.value.sql} END` : a.value.sql} AS v,
+                   count(*)${filter}::int AS n,
+                   ${counted('')}
+              ${a.from}
+             GROUP BY 1, 2, 3) c
+     GROUP BY 1, 2`;
+}
 
 function sqlParts(query: ReportQuery, valueCounts: boolean): SqlParts {
   const values: unknown[] = [query.since, query.until];
@@ -59,20 +90,24 @@ function sqlParts(query: ReportQuery, valueCounts: boolean): SqlParts {
   const bucketOf = (column: string): string => (query.bucket === 'total' ? '$1::timestamptz' : `date_trunc('${query.bucket}', ${column})`);
   // Grouped over (bucket, group); the outer select labels the bucket in the session's time zone.
   const wrap = (inner: string): string => `SELECT ${labelOf('b')} AS label, extract(epoch FROM b)::float8 AS epoch, x.* FROM (${inner}) x`;
-  const latencyMs = 'round(extract(epoch FROM w.completed_at - w.created_at) * 1000)::bigint';
   const sends = wrap(`
     SELECT ${bucketOf('w.created_at')} AS b, ${dim} AS g, count(*)::int AS sends
       FROM webhooks w
      WHERE w.created_at >= $1 AND w.created_at < $2${where}
      GROUP BY 1, 2`);
-  const completions = wrap(`
-    SELECT ${bucketOf('w.completed_at')} AS b, ${dim} AS g,
-           count(*) FILTER (WHERE w.status = 'delivered')::int AS delivered,
-           count(*) FILTER (WHERE w.status = 'failed')::int AS failed,
-           ${valueCounts ? 'NULL' : `percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ${latencyMs}) FILTER (WHERE w.status = 'delivered')`} AS latency
-      FROM webhooks w
-     WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status IN ('delivered', 'failed')${where}
-     GROUP BY 1, 2`);
+  const completions = wrap(
+    aggregate(
+      {
+        bucket: bucketOf('w.completed_at'),
+        group: dim,
+        from: `FROM webhooks w
+     WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status IN ('delivered', 'failed')${where}`,
+        counts: { delivered: `w.status = 'delivered'`, failed: `w.status = 'failed'` },
+        value: { sql: 'round(extract(epoch FROM w.completed_at - w.created_at) * 1000)::bigint', when: `w.status = 'delivered'`, name: 'latency' },
+      },
+      valueCounts,
+    ),
+  );
   // A render failure has no attempt: it counts as an error when its webhook fails. Its own query,
   // on its own small index, so that the completions above read only columns a covering index holds.
   const renders = wrap(`
@@ -92,20 +127,28 @@ function sqlParts(query: ReportQuery, valueCounts: boolean): SqlParts {
   // Attempts carry the filters and some groups themselves; other groups need the join to webhooks.
   const attemptDim = query.groupBy?.attemptSql;
   const join = query.groupBy && !attemptDim ? 'JOIN webhooks w ON w.id = a.webhook_id' : '';
-  const attempts = wrap(`
-    SELECT ${bucketOf('a.started_at')} AS b, ${attemptDim ?? dim} AS g,
-           count(*) FILTER (WHERE ${ATTEMPT_FAILED})::int AS errors,
-           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code BETWEEN 400 AND 499 AND a.status_code NOT IN (408, 429))::int AS errors4xx,
-           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code BETWEEN 500 AND 599)::int AS errors5xx,
-           count(*) FILTER (WHERE a.error_code IS NULL AND a.status_code IN (408, 429))::int AS errors408or429,
-           count(*) FILTER (WHERE a.error_code = 'timeout')::int AS errors_timeout,
-           count(*) FILTER (WHERE a.error_code = 'network')::int AS errors_network,
-           count(*) FILTER (WHERE a.error_code = 'blocked')::int AS errors_blocked,
-           count(*) FILTER (WHERE a.number > 1)::int AS retries,
-           ${valueCounts ? 'NULL' : 'percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY a.duration_ms)'} AS duration
-      FROM attempts a ${join}
-     WHERE a.started_at >= $1 AND a.started_at < $2${whereOn('a')}
-     GROUP BY 1, 2`);
+  const attempts = wrap(
+    aggregate(
+      {
+        bucket: bucketOf('a.started_at'),
+        group: attemptDim ?? dim,
+        from: `FROM attempts a ${join}
+     WHERE a.started_at >= $1 AND a.started_at < $2${whereOn('a')}`,
+        counts: {
+          errors: ATTEMPT_FAILED,
+          errors4xx: 'a.error_code IS NULL AND a.status_code BETWEEN 400 AND 499 AND a.status_code NOT IN (408, 429)',
+          errors5xx: 'a.error_code IS NULL AND a.status_code BETWEEN 500 AND 599',
+          errors408or429: 'a.error_code IS NULL AND a.status_code IN (408, 429)',
+          errors_timeout: `a.error_code = 'timeout'`,
+          errors_network: `a.error_code = 'network'`,
+          errors_blocked: `a.error_code = 'blocked'`,
+          retries: 'a.number > 1',
+        },
+        value: { sql: 'a.duration_ms', name: 'duration' },
+      },
+      valueCounts,
+    ),
+  );
   // Step counts are kept per UTC hour: a range takes the hours that start within it.
   const steps = query.groupBy?.stepCounts
     ? { values: [query.since, query.until, query.filters.journey], sql: wrap(`
@@ -115,21 +158,7 @@ function sqlParts(query: ReportQuery, valueCounts: boolean): SqlParts {
      WHERE h.journey_id = $3 AND h.hour >= $1 AND h.hour < $2
      GROUP BY 1, 2`) }
     : undefined;
-  const counted = valueCounts
-    ? {
-        latencies: wrap(countValues(`
-    SELECT ${bucketOf('w.completed_at')} AS b, ${dim} AS g, ${latencyMs} AS v, count(*)::int AS n
-      FROM webhooks w
-     WHERE w.completed_at >= $1 AND w.completed_at < $2 AND w.status = 'delivered'${where}
-     GROUP BY 1, 2, 3`)),
-        durations: wrap(countValues(`
-    SELECT ${bucketOf('a.started_at')} AS b, ${attemptDim ?? dim} AS g, a.duration_ms AS v, count(*)::int AS n
-      FROM attempts a ${join}
-     WHERE a.started_at >= $1 AND a.started_at < $2${whereOn('a')}
-     GROUP BY 1, 2, 3`)),
-      }
-    : {};
-  return { values, sends, completions, renders, attempts, recipients, ...(steps ? { steps } : {}), ...counted };
+  return { values, sends, completions, renders, attempts, recipients, ...(steps ? { steps } : {}) };
 }
 
 function emptyRow(label: string, query: ReportQuery, g: string | null): ReportRow {
@@ -157,9 +186,9 @@ export interface CountedReport extends Report {
  */
 export async function runReport(pool: pg.Pool, query: ReportQuery, options: { valueCounts?: boolean } = {}): Promise<CountedReport> {
   const valueCounts = options.valueCounts === true;
-  const { values, sends, completions, renders, attempts, recipients, steps, latencies, durations } = sqlParts(query, valueCounts);
+  const { values, sends, completions, renders, attempts, recipients, steps } = sqlParts(query, valueCounts);
   const client = await pool.connect();
-  let parts: [Part[], Part[], Part[], Part[], Part[], Part[], Part[], Part[]];
+  let parts: [Part[], Part[], Part[], Part[], Part[], Part[]];
   try {
     await client.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
@@ -176,8 +205,6 @@ export async function runReport(pool: pg.Pool, query: ReportQuery, options: { va
       (await client.query<Part>(recipients, values)).rows,
       steps ? (await client.query<Part>(steps.sql, steps.values)).rows : [],
       (await client.query<Part>(renders, values)).rows,
-      latencies ? (await client.query<Part>(latencies, values)).rows : [],
-      durations ? (await client.query<Part>(durations, values)).rows : [],
     ];
     await client.query('COMMIT');
   } catch (err) {
@@ -202,6 +229,7 @@ export async function runReport(pool: pg.Pool, query: ReportQuery, options: { va
     row.failed = p.failed as number;
     const latency = p.latency as (string | number)[] | null;
     if (latency) [row.latencyMsP50, row.latencyMsP95, row.latencyMsP99] = latency.map(num);
+    if (p.vs) entryOf(p).values.latency = valuesOf(p);
   }
   for (const p of parts[2]) {
     const row = rowOf(p);
@@ -216,6 +244,7 @@ export async function runReport(pool: pg.Pool, query: ReportQuery, options: { va
     row.retries = p.retries as number;
     const duration = p.duration as (string | number)[] | null;
     if (duration) [row.attemptMsP50, row.attemptMsP95, row.attemptMsP99] = duration.map(num);
+    if (p.vs) entryOf(p).values.duration = valuesOf(p);
   }
   for (const p of parts[3]) rowOf(p).uniqueRecipients = p.unique_recipients as number;
   for (const p of parts[4]) {
@@ -227,9 +256,6 @@ export async function runReport(pool: pg.Pool, query: ReportQuery, options: { va
     row.errorsRender = p.errors_render as number;
     row.errors = (row.errors as number) + (p.errors_render as number);
   }
-  const counts = (p: Part): ValueCounts => ({ values: (p.vs as (string | number)[]).map(Number), counts: p.ns as number[] });
-  for (const p of parts[6]) entryOf(p).values.latency = counts(p);
-  for (const p of parts[7]) entryOf(p).values.duration = counts(p);
   const sorted = [...rows.values()].sort((a, b) => a.epoch - b.epoch || compareGroups(a.g, b.g));
   const report: CountedReport = { columns: reportColumns(query), data: sorted.map((e) => e.row) };
   if (valueCounts) report.values = sorted.map((e) => e.values);
@@ -237,6 +263,7 @@ export async function runReport(pool: pg.Pool, query: ReportQuery, options: { va
 }
 
 const NO_VALUES: ValueCounts = { values: [], counts: [] };
+const valuesOf = (p: Part): ValueCounts => ({ values: (p.vs as (string | number)[]).map(Number), counts: p.ns as number[] });
 
 /** Rows' order within a bucket: by group, the null group last. */
 export function compareGroups(a: string | null, b: string | null): number {

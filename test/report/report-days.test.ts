@@ -64,6 +64,9 @@ beforeAll(async () => {
     await store(`wh_d${d}c`, new Date(at.getTime() + 120_000), 'failed', 300 * (d + 1));
   }
   await store('wh_today', new Date(Date.now() - 60_000), 'delivered', 50);
+  // Two more, 8 and 2 days before the first day: in the longer range only.
+  await store('wh_early_a', new Date(start.getTime() - 8 * DAY + 7_200_000), 'delivered', 700);
+  await store('wh_early_b', new Date(start.getTime() - 2 * DAY + 7_200_000), 'delivered', 800);
 });
 
 afterAll(async () => {
@@ -89,18 +92,24 @@ test('a month by day answers the same rows computed and read back; settled days 
   expect(first.data.filter((r) => (r.sends as number) > 0)).toHaveLength(5);
 });
 
-test('a total over days read back equals the total computed at once, percentiles included', async () => {
+test('a total (and a longer range by day) over days read back equals the report computed at once, percentiles included', async () => {
   // From just after day 0's first webhook (a partial first day) to a minute from now (today, never stored).
   const range = { since: new Date(start.getTime() + 3_630_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString(), bucket: 'total' };
   const atOnce = (query: Record<string, string>) => runReport(pool, parseReportQuery(query, new Date()));
-  for (const query of [range, { ...range, groupBy: 'host' }, { ...range, timezone: 'Asia/Tokyo' }]) {
+  // Sixteen settled days, ten of them before the first day: computed a week at a time, two weeks at once.
+  const longer = { ...range, since: new Date(start.getTime() - 10 * DAY + 1_800_000).toISOString() };
+  for (const query of [range, { ...range, groupBy: 'host' }, { ...range, timezone: 'Asia/Tokyo' }, longer, { ...longer, bucket: 'day' }]) {
     const expected = await atOnce(query);
     expect(await hookflow.report(query)).toEqual(expected);
     // Read back from the stored days: the same again.
     expect(await hookflow.report(query)).toEqual(expected);
   }
-  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM report_days WHERE key LIKE '%"total"%'`);
-  expect(rows[0].n).toBeGreaterThanOrEqual(12);
+  // The UTC total's days from the longer range's first whole day to day 4 were stored (day 5, yesterday, only after 01:00).
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM report_days WHERE key = '["UTC","total",null,[]]' AND day_start >= $1 AND day_start < $2`,
+    [new Date(start.getTime() - 9 * DAY), new Date(start.getTime() + 5 * DAY)],
+  );
+  expect(rows[0].n).toBe(14);
   // By hand: delivered latencies 200 (day 0, after the range's start), 200 400, 300 600, 400 800, 500
   // 1000 (days 1-4), 50 (today): p50 is the 5th of 10, 400; p95 and p99 the 10th, 1000. Attempt
   // durations add the failed ones (300 × day + 1): the 8th of 15, 500.
