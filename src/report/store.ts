@@ -198,6 +198,10 @@ export async function runReport(pool: pg.Pool, query: ReportQuery, options: { va
       if ((err as { code?: string }).code === '22023') throw new InvalidRequestError([{ field: 'timezone', message: `PostgreSQL does not know the time zone ${query.timezone}` }], 'invalid_report');
       throw err;
     }
+    // Reading a webhook by its key costs PostgreSQL's default 4 (a disk seek); the ledger's pages
+    // are cached or on SSD. Costed as such, a day's attempts grouped by tag look up their webhooks
+    // one by one instead of hashing the whole webhooks table: 0.6 s → 0.28 s over a million webhooks.
+    await client.query('SET LOCAL random_page_cost = 1.1');
     parts = [
       (await client.query<Part>(sends, values)).rows,
       (await client.query<Part>(completions, values)).rows,
