@@ -1,10 +1,11 @@
 /**
- * Settled days of reports (migration 014). A report is cut at the day boundaries of its time zone:
- * the whole days that ended more than SETTLE_MS ago are read from `report_days` — computed once,
- * by the same queries, from the ledger — and only the rest (today, and the partial days at the
- * range's ends) is computed each time. Every number stays exact: a report bucketed by day or hour
- * takes each day's rows as they are (its percentiles, its distinct recipients); a total adds its
- * days up from their counts and the exact values behind their percentiles (src/report/totals.ts).
+ * Settled days of reports (migration 014). A report is cut at the day boundaries of its time zone
+ * (at the hours, with hour buckets): the whole days (hours) that ended more than SETTLE_MS ago are
+ * read from `report_days` — computed once, by the same queries, from the ledger — and only the rest
+ * (the last ones, and the partial ones at the range's ends) is computed each time. Every number
+ * stays exact: a report bucketed by day or hour takes each day's (hour's) rows as they are (its
+ * percentiles, its distinct recipients); a total adds its days up from their counts and the exact
+ * values behind their percentiles (src/report/totals.ts).
  *
  * A day stays true as long as no ledger row of it comes later. Rows come late only after an outage
  * (the worker catches up) or from retention pruning; both forget the days they touch
@@ -27,11 +28,11 @@ import { addUpDays, type CountedRow } from './totals';
 export const SETTLE_MS = 3_600_000;
 
 /**
- * Days not stored yet are computed this many at a time, two such pieces at once: a month's first
- * report then runs on two connections (PostgreSQL's own parallel scans leave the sorting and
+ * Days (hours) not stored yet are computed a week at a time, two such pieces at once: a month's
+ * first report then runs on two connections (PostgreSQL's own parallel scans leave the sorting and
  * aggregating after them to one process).
  */
-const PIECE_DAYS = 7;
+const PIECE_UNITS = { day: 7, hour: 7 * 24 };
 const PIECE_LANES = 2;
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -42,10 +43,13 @@ function shapeKey(query: ReportQuery): string {
   return JSON.stringify([query.timezone, query.bucket, query.groupBy?.column ?? null, filters]);
 }
 
+/** A day of the range in its time zone, or an hour with hour buckets: the unit a report's rows are stored by. */
 interface Day {
   start: Date;
   end: Date;
 }
+
+const unitOf = (query: ReportQuery): 'day' | 'hour' => (query.bucket === 'hour' ? 'hour' : 'day');
 
 /** The report: its settled days read back (or computed and stored), the rest computed. */
 export async function answerReport(pool: pg.Pool, query: ReportQuery): Promise<Report> {
@@ -85,10 +89,11 @@ async function overDays<T>(
   const pieces: ({ stored: T[] } | Computed)[] = [];
   let from = query.since;
   let settled: Day[] = [];
+  const span = PIECE_UNITS[unitOf(query)];
   const computeUpTo = (to: Date): void => {
-    for (; settled.length > PIECE_DAYS; settled = settled.slice(PIECE_DAYS)) {
-      const end = settled[PIECE_DAYS - 1].end;
-      pieces.push({ from, to: end, settled: settled.slice(0, PIECE_DAYS) });
+    for (; settled.length > span; settled = settled.slice(span)) {
+      const end = settled[span - 1].end;
+      pieces.push({ from, to: end, settled: settled.slice(0, span) });
       from = end;
     }
     if (from < to) pieces.push({ from, to, settled });
@@ -109,26 +114,33 @@ async function overDays<T>(
   const computed = pieces.filter((p): p is Computed => !('stored' in p));
   await inLanes(computed, PIECE_LANES, async (piece) => {
     piece.items = await compute({ ...query, since: piece.from, until: piece.to });
-    // Each settled day in the piece is stored with its own items, found by their bucket's time.
-    for (const day of piece.settled) {
-      const own = piece.items.filter((item) => {
-        const at = Date.parse(dayOf(item));
-        return at >= day.start.getTime() && at < day.end.getTime();
-      });
-      await storeDay(pool, key, day, own, epoch);
-    }
+    await storeDays(pool, key, ownItems(piece.settled, piece.items, dayOf), epoch);
   });
   return { items: pieces.flatMap((p) => ('stored' in p ? p.stored : p.items!)), label };
 }
 
-/** The whole days of the range, in its time zone, that ended SETTLE_MS ago; the epoch they are read at; the range's start as a bucket label. */
+/** Each settled day with its own items, found by their bucket's time (items and days both in time order). */
+function ownItems<T>(days: Day[], items: T[], dayOf: (item: T) => string): { day: Day; items: T[] }[] {
+  const own = days.map((day) => ({ day, items: [] as T[] }));
+  let d = 0;
+  for (const item of items) {
+    const at = Date.parse(dayOf(item));
+    while (d < own.length && own[d].day.end.getTime() <= at) d++;
+    if (d === own.length) break;
+    if (at >= own[d].day.start.getTime()) own[d].items.push(item);
+  }
+  return own;
+}
+
+/** The whole days (hours) of the range, in its time zone, that ended SETTLE_MS ago; the epoch they are read at; the range's start as a bucket label. */
 async function settledDays(pool: pg.Pool, query: ReportQuery): Promise<{ days: Day[]; epoch: string; label: string }> {
+  const unit = unitOf(query);
   return withTransaction(pool, async (tx) => {
     await tx.query(`SELECT set_config('TimeZone', $1, true)`, [query.timezone]);
     const { rows } = await tx.query<{ start: Date; end: Date }>(
-      `SELECT d AS start, d + interval '1 day' AS end
-         FROM generate_series(date_trunc('day', $1::timestamptz), $2::timestamptz, interval '1 day') d
-        WHERE d >= $1 AND d + interval '1 day' <= $2 AND d + interval '1 day' <= now() - $3 * interval '1 millisecond'`,
+      `SELECT d AS start, d + interval '1 ${unit}' AS end
+         FROM generate_series(date_trunc('${unit}', $1::timestamptz), $2::timestamptz, interval '1 ${unit}') d
+        WHERE d >= $1 AND d + interval '1 ${unit}' <= $2 AND d + interval '1 ${unit}' <= now() - $3 * interval '1 millisecond'`,
       [query.since, query.until, SETTLE_MS],
     );
     const epoch = (await tx.query<{ n: string }>('SELECT n::text FROM report_days_epoch')).rows[0].n;
@@ -146,17 +158,19 @@ async function storedDays<T>(pool: pg.Pool, key: string, days: Day[]): Promise<M
 }
 
 /**
- * Stores a day computed at `epoch`, unless ledger rows came late since (the epoch moved). FOR SHARE
- * waits for a writer holding the epoch, so its late rows and this day cannot cross unseen.
+ * Stores days computed at `epoch`, unless ledger rows came late since (the epoch moved). FOR SHARE
+ * waits for a writer holding the epoch, so its late rows and these days cannot cross unseen.
  */
-async function storeDay(pool: pg.Pool, key: string, day: Day, rows: unknown[], epoch: string): Promise<void> {
+async function storeDays(pool: pg.Pool, key: string, days: { day: Day; items: unknown[] }[], epoch: string): Promise<void> {
+  if (days.length === 0) return;
   await withTransaction(pool, async (tx) => {
     const now = (await tx.query<{ n: string }>('SELECT n::text FROM report_days_epoch FOR SHARE')).rows[0].n;
     if (now !== epoch) return;
     await tx.query(
-      `INSERT INTO report_days (key, day_start, day_end, rows) VALUES ($1, $2, $3, $4)
+      `INSERT INTO report_days (key, day_start, day_end, rows)
+       SELECT $1, * FROM unnest($2::timestamptz[], $3::timestamptz[], $4::json[])
        ON CONFLICT (key, day_start) DO UPDATE SET rows = EXCLUDED.rows, day_end = EXCLUDED.day_end, stored_at = now()`,
-      [key, day.start, day.end, JSON.stringify(rows)],
+      [key, days.map((d) => d.day.start), days.map((d) => d.day.end), days.map((d) => JSON.stringify(d.items))],
     );
   });
 }

@@ -92,13 +92,16 @@ test('a month by day answers the same rows computed and read back; settled days 
   expect(first.data.filter((r) => (r.sends as number) > 0)).toHaveLength(5);
 });
 
-test('a total (and a longer range by day) over days read back equals the report computed at once, percentiles included', async () => {
+test('a total, a longer range by day and a range by hour read back equal the report computed at once, percentiles included', async () => {
   // From just after day 0's first webhook (a partial first day) to a minute from now (today, never stored).
   const range = { since: new Date(start.getTime() + 3_630_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString(), bucket: 'total' };
   const atOnce = (query: Record<string, string>) => runReport(pool, parseReportQuery(query, new Date()));
   // Sixteen settled days, ten of them before the first day: computed a week at a time, two weeks at once.
   const longer = { ...range, since: new Date(start.getTime() - 10 * DAY + 1_800_000).toISOString() };
-  for (const query of [range, { ...range, groupBy: 'host' }, { ...range, timezone: 'Asia/Tokyo' }, longer, { ...longer, bucket: 'day' }]) {
+  // By hour: the settled hours are stored, from day 4's first half hour on.
+  const hours = { since: new Date(start.getTime() + 4 * DAY + 1_800_000).toISOString(), until: range.until, bucket: 'hour' };
+  const queries = [range, { ...range, groupBy: 'host' }, { ...range, timezone: 'Asia/Tokyo' }, longer, { ...longer, bucket: 'day' }, hours, { ...hours, timezone: 'Asia/Kolkata' }];
+  for (const query of queries) {
     const expected = await atOnce(query);
     expect(await hookflow.report(query)).toEqual(expected);
     // Read back from the stored days: the same again.
@@ -110,6 +113,12 @@ test('a total (and a longer range by day) over days read back equals the report 
     [new Date(start.getTime() - 9 * DAY), new Date(start.getTime() + 5 * DAY)],
   );
   expect(rows[0].n).toBe(14);
+  // Hours, each on its own: in UTC at least day 4's 23 whole hours from 01:00 (all ended over a day ago).
+  const stored = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM report_days WHERE key = '["UTC","hour",null,[]]' AND day_end - day_start = interval '1 hour' AND day_start >= $1 AND day_end <= $2`,
+    [new Date(start.getTime() + 4 * DAY), new Date(start.getTime() + 5 * DAY)],
+  );
+  expect(stored.rows[0].n).toBe(23);
   // By hand: delivered latencies 200 (day 0, after the range's start), 200 400, 300 600, 400 800, 500
   // 1000 (days 1-4), 50 (today): p50 is the 5th of 10, 400; p95 and p99 the 10th, 1000. Attempt
   // durations add the failed ones (300 × day + 1): the 8th of 15, 500.
