@@ -84,7 +84,7 @@ async function overDays<T>(
   const stored = await storedDays<T>(pool, key, days);
 
   // The range as pieces in time order: each stored day as it is; runs of days not stored (and the
-  // partial ends) computed together, up to PIECE_DAYS settled days a piece.
+  // partial ends) computed together, up to PIECE_UNITS settled days (hours) a piece.
   type Computed = { from: Date; to: Date; settled: Day[]; items?: T[] };
   const pieces: ({ stored: T[] } | Computed)[] = [];
   let from = query.since;

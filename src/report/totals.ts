@@ -50,7 +50,7 @@ function assign(row: ReportRow, columns: string[], all: ValueCounts): void {
 }
 
 /** Several days' value counts as one. */
-export function merge(parts: ValueCounts[]): ValueCounts {
+function merge(parts: ValueCounts[]): ValueCounts {
   const counts = new Map<number, number>();
   for (const part of parts) part.values.forEach((v, i) => counts.set(v, (counts.get(v) ?? 0) + part.counts[i]));
   const values = [...counts.keys()].sort((a, b) => a - b);
@@ -61,7 +61,7 @@ export function merge(parts: ValueCounts[]): ValueCounts {
  * `percentile_disc` at 0.5, 0.95 and 0.99: the first value whose position in the sorted rows is
  * at least ceil(p × n) (PostgreSQL's own rule); null without values.
  */
-export function percentiles({ values, counts }: ValueCounts): (number | null)[] {
+function percentiles({ values, counts }: ValueCounts): (number | null)[] {
   const n = counts.reduce((s, c) => s + c, 0);
   if (n === 0) return PERCENTILES.map(() => null);
   return PERCENTILES.map((p) => {
