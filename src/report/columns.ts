@@ -26,6 +26,11 @@ export const METRIC_COLUMNS = [
   'attemptMsP99',
 ] as const;
 
+/** The percentiles every row gives of latency and of attempt duration, and their columns in that order. */
+export const PERCENTILES = [0.5, 0.95, 0.99] as const;
+export const LATENCY_COLUMNS = ['latencyMsP50', 'latencyMsP95', 'latencyMsP99'] as const;
+export const DURATION_COLUMNS = ['attemptMsP50', 'attemptMsP95', 'attemptMsP99'] as const;
+
 /** With groupBy=journeyStep: runs counted at each step, by the hour the run's progress was recorded. */
 export const STEP_COLUMNS = ['stepEntered', 'stepProceeded', 'stepExited', 'stepFailed'] as const;
 

@@ -1,5 +1,5 @@
 /**
- * Reports computed in PostgreSQL from the ledger (migrations 001, 009, 012 and 013). Aggregates, each
+ * Reports computed in PostgreSQL from the ledger (migrations 001, 009, 012, 013 and 015). Aggregates, each
  * over its own event time, so every count lands in the bucket of its own event:
  * sends by acceptance (created_at), delivered/failed and latency by completion (completed_at),
  * errors, retries and attempt durations by attempt start (started_at); unique recipients by the
@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import { InvalidRequestError } from '../errors';
-import { METRIC_COLUMNS, STEP_COLUMNS, type Report, type ReportRow, type RowValues, type ValueCounts } from './columns';
+import { DURATION_COLUMNS, LATENCY_COLUMNS, METRIC_COLUMNS, PERCENTILES, STEP_COLUMNS, type Report, type ReportRow, type RowValues, type ValueCounts } from './columns';
 import type { ReportQuery } from './params';
 
 /** A bucket's label: its start, RFC 3339 in the session's time zone. */
@@ -64,7 +64,7 @@ function aggregate(a: Aggregate, valueCounts: boolean): string {
     return `
     SELECT ${a.bucket} AS b, ${a.group} AS g,
            ${counted('::int')},
-           percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ${a.value.sql})${filter} AS ${a.value.name}
+           percentile_disc(ARRAY[${PERCENTILES.join(', ')}]) WITHIN GROUP (ORDER BY ${a.value.sql})${filter} AS ${a.value.name}
       ${a.from}
      GROUP BY 1, 2`;
   }
@@ -167,7 +167,7 @@ function emptyRow(label: string, query: ReportQuery, g: string | null): ReportRo
   for (const c of METRIC_COLUMNS) row[c] = 0;
   if (query.groupBy?.stepCounts) for (const c of STEP_COLUMNS) row[c] = 0;
   // No value, not a made-up 0: a bucket without delivered webhooks has no latency.
-  for (const c of ['latencyMsP50', 'latencyMsP95', 'latencyMsP99', 'attemptMsP50', 'attemptMsP95', 'attemptMsP99']) row[c] = null;
+  for (const c of [...LATENCY_COLUMNS, ...DURATION_COLUMNS]) row[c] = null;
   return row;
 }
 
@@ -232,7 +232,7 @@ export async function runReport(pool: pg.Pool, query: ReportQuery, options: { va
     row.delivered = p.delivered as number;
     row.failed = p.failed as number;
     const latency = p.latency as (string | number)[] | null;
-    if (latency) [row.latencyMsP50, row.latencyMsP95, row.latencyMsP99] = latency.map(num);
+    if (latency) LATENCY_COLUMNS.forEach((c, i) => (row[c] = num(latency[i])));
     if (p.vs) entryOf(p).values.latency = valuesOf(p);
   }
   for (const p of parts[2]) {
@@ -247,7 +247,7 @@ export async function runReport(pool: pg.Pool, query: ReportQuery, options: { va
     row.errorsOther = (p.errors as number) - ['errors4xx', 'errors5xx', 'errors408or429', 'errorsTimeout', 'errorsNetwork', 'errorsBlocked'].reduce((s, c) => s + (row[c] as number), 0);
     row.retries = p.retries as number;
     const duration = p.duration as (string | number)[] | null;
-    if (duration) [row.attemptMsP50, row.attemptMsP95, row.attemptMsP99] = duration.map(num);
+    if (duration) DURATION_COLUMNS.forEach((c, i) => (row[c] = num(duration[i])));
     if (p.vs) entryOf(p).values.duration = valuesOf(p);
   }
   for (const p of parts[3]) rowOf(p).uniqueRecipients = p.unique_recipients as number;

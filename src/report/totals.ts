@@ -4,7 +4,7 @@
  * counts them), and each percentile is taken from the days' value counts merged — the same value
  * PostgreSQL's `percentile_disc` gives over all the range's rows.
  */
-import { METRIC_COLUMNS, STEP_COLUMNS, type ReportRow, type RowValues, type ValueCounts } from './columns';
+import { DURATION_COLUMNS, LATENCY_COLUMNS, METRIC_COLUMNS, PERCENTILES, STEP_COLUMNS, type ReportRow, type RowValues, type ValueCounts } from './columns';
 import type { ReportQuery } from './params';
 import { compareGroups } from './store';
 
@@ -14,10 +14,8 @@ export interface CountedRow {
   values: RowValues;
 }
 
-const PERCENTILES = [0.5, 0.95, 0.99];
-const LATENCY = ['latencyMsP50', 'latencyMsP95', 'latencyMsP99'];
-const DURATION = ['attemptMsP50', 'attemptMsP95', 'attemptMsP99'];
-const SUMMED = [...METRIC_COLUMNS, ...STEP_COLUMNS].filter((c) => !LATENCY.includes(c) && !DURATION.includes(c));
+const PERCENTILE_COLUMNS: readonly string[] = [...LATENCY_COLUMNS, ...DURATION_COLUMNS];
+const SUMMED = [...METRIC_COLUMNS, ...STEP_COLUMNS].filter((c) => !PERCENTILE_COLUMNS.includes(c));
 
 /** One row per group over all the days, labelled `label` (the range's start), in a total's order. */
 export function addUpDays(query: Pick<ReportQuery, 'groupBy'>, label: string, days: CountedRow[]): ReportRow[] {
@@ -38,13 +36,13 @@ export function addUpDays(query: Pick<ReportQuery, 'groupBy'>, label: string, da
   return [...groups.entries()]
     .sort(([a], [b]) => compareGroups(a, b))
     .map(([, { row, latency, duration }]) => {
-      assign(row, LATENCY, merge(latency));
-      assign(row, DURATION, merge(duration));
+      assign(row, LATENCY_COLUMNS, merge(latency));
+      assign(row, DURATION_COLUMNS, merge(duration));
       return row;
     });
 }
 
-function assign(row: ReportRow, columns: string[], all: ValueCounts): void {
+function assign(row: ReportRow, columns: readonly string[], all: ValueCounts): void {
   const values = percentiles(all);
   columns.forEach((c, i) => (row[c] = values[i]));
 }
@@ -58,7 +56,7 @@ function merge(parts: ValueCounts[]): ValueCounts {
 }
 
 /**
- * `percentile_disc` at 0.5, 0.95 and 0.99: the first value whose position in the sorted rows is
+ * `percentile_disc` at each of PERCENTILES: the first value whose position in the sorted rows is
  * at least ceil(p × n) (PostgreSQL's own rule); null without values.
  */
 function percentiles({ values, counts }: ValueCounts): (number | null)[] {

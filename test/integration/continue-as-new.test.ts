@@ -46,13 +46,11 @@ const signalsIn = (run: History) => (run.events ?? []).filter((e) => e.workflowE
 /** Send attempts a run made (held ones included): its local activity markers. */
 const attemptsIn = (run: History) => localActivitiesIn(run, 'sendAttempt');
 
-const codec = () => new AesGcmCodec(parseEncryptionKey(stack.encryptionKey));
-
 /** The input a run started with, opened with the stack's key (histories hold it encrypted). */
 async function startInput(run: History): Promise<DeliveryInput> {
   const payload = run.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) throw new Error('run without input');
-  const [plain] = await codec().decode([payload as Payload]);
+  const [plain] = await new AesGcmCodec(parseEncryptionKey(stack.encryptionKey)).decode([payload as Payload]);
   return defaultPayloadConverter.fromPayload<DeliveryInput>(plain);
 }
 
